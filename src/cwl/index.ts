@@ -1,0 +1,48 @@
+/**
+ * The CWL engine's contract: load a CWL v1.2 document and run it with one input object.
+ * `ctao-pilot exec` and the job wrapper both go through {@link runDocument}.
+ */
+import type { Writable } from 'node:stream';
+import type { Logger } from '../log.js';
+
+/** Options of {@link runDocument}. */
+export interface RunDocumentOptions {
+  /** Path of the document, optionally followed by `#fragment` for a packed `$graph`. */
+  document: string;
+  /** Document text when it does not come from a file; `document` then names where it sits. */
+  documentText?: string;
+  /** Input object, as parsed from the job file or the job's `workflow_params`. */
+  job: Record<string, unknown>;
+  /** Folder against which relative `location` and `path` values of the input object resolve. */
+  jobBaseDir: string;
+  /** Folder that receives the outputs; created when missing. */
+  outdir: string;
+  /** Folder under which the run makes its temporary and staging folders. Default: os.tmpdir(). */
+  tmpdirPrefix?: string;
+  /** Cores and memory (MiB) the run may use; caps `ResourceRequirement`. */
+  runtime?: { cores?: number; ramMb?: number };
+  /** Receives the payload's standard output when the tool does not redirect it. */
+  payloadStdout?: Writable;
+  /** Receives the payload's standard error when the tool does not redirect it. */
+  payloadStderr?: Writable;
+  /** Variables every payload process gets, before `EnvVarRequirement`. Default: none but PATH and HOME. */
+  baseEnv?: Record<string, string>;
+  /** Aborting kills running payloads and ends the run with `CWL_ABORTED`. */
+  signal?: AbortSignal;
+  /** Called with the process id of each payload process once it started. */
+  onProcessStart?: (pid: number) => void;
+  /** Logger for the engine's own events. */
+  log?: Logger;
+}
+
+/** CWL process status of a finished run. */
+export type ProcessStatus = 'success' | 'temporaryFail' | 'permanentFail';
+
+/** Result of {@link runDocument}. */
+export interface RunDocumentResult {
+  status: ProcessStatus;
+  /** The output object; File and Directory values carry absolute `file://` locations and `path`. */
+  outputs: Record<string, unknown>;
+}
+
+export { runDocument } from './run.js';

@@ -1,0 +1,56 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Field paths whose values are replaced before a line is written. Tokens, secrets and
+ * passwords never reach a log, whatever object carries them.
+ */
+const REDACTED_PATHS = [
+  'token',
+  'accessToken',
+  'access_token',
+  'refresh_token',
+  'refreshToken',
+  'secret',
+  'pilotSecret',
+  'pilot_secret',
+  'password',
+  'authorization',
+  'credentials',
+  '*.token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.secret',
+  '*.pilot_secret',
+  '*.password',
+  '*.authorization',
+  '*.Authorization',
+  '*.credentials',
+  'headers.authorization',
+];
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** Minimum level written: `debug`, `info`, `warn` or `error`. Default `info`. */
+  level?: string;
+  /** Where lines go. Default: standard error, so standard output stays free for results. */
+  destination?: NodeJS.WritableStream;
+}
+
+/** Creates the pilot's logger: JSON lines with secrets redacted. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.destination ?? process.stderr;
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    destination as pino.DestinationStream,
+  );
+}
+
+/** A logger that writes nothing, for library calls made without one. */
+export const silentLogger: Logger = pino({ level: 'silent' });
