@@ -41,15 +41,35 @@ export interface LoggerOptions {
 /** Creates the pilot's logger: JSON lines with secrets redacted. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? process.stderr;
-  return pino(
-    {
-      level: options.level ?? 'info',
-      base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    },
-    destination as pino.DestinationStream,
-  );
+  return pino(loggerOptions(options.level ?? 'info'), destination as pino.DestinationStream);
+}
+
+function loggerOptions(level: string): pino.LoggerOptions {
+  return {
+    level,
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+}
+
+/**
+ * Creates a logger that writes each line both where `parent` writes and to `extra`, with the
+ * same level, redaction and bound fields. Used for a job's own log file.
+ */
+export function createTeeLogger(
+  parent: Logger,
+  extra: NodeJS.WritableStream,
+  bindings: Record<string, unknown>,
+): Logger {
+  const streams: pino.StreamEntry[] = [{ level: 'trace', stream: extra }];
+  // Child loggers share their root's destination under pino's stream symbol.
+  const parentDestination = (parent as unknown as Record<symbol, unknown>)[
+    pino.symbols.streamSym
+  ] as NodeJS.WritableStream | undefined;
+  if (parentDestination) streams.push({ level: 'trace', stream: parentDestination });
+  const logger = pino(loggerOptions(parent.level), pino.multistream(streams));
+  return logger.child({ ...parent.bindings(), ...bindings });
 }
 
 /** A logger that writes nothing, for library calls made without one. */
