@@ -1,0 +1,79 @@
+/**
+ * Job-scoped tokens: the first comes with the match answer, later ones from the job-token
+ * route, asked for before expiry or after a 401.
+ */
+import type { Logger } from '../log.js';
+import type { ServiceClock } from './clock.js';
+import { type HeldToken, holdToken } from './tokens.js';
+import type { CallContext } from './transport.js';
+import type { JobId } from './types.js';
+
+/** Fetches a new token for a job: `{access_token, expires_in}` from the service. */
+export type JobTokenFetcher = (
+  jobId: JobId,
+  context: CallContext,
+) => Promise<{ access_token: string; expires_in: number }>;
+
+/** Holds one token per job and renews it through a {@link JobTokenFetcher}. */
+export class JobTokens {
+  private readonly tokens = new Map<JobId, HeldToken>();
+  private readonly pending = new Map<JobId, Promise<void>>();
+
+  constructor(
+    private readonly fetcher: JobTokenFetcher,
+    private readonly clock: ServiceClock,
+    private readonly log: Logger,
+  ) {}
+
+  /** Stores the token that came with a job's match answer. */
+  store(jobId: JobId, accessToken: string, expiresInSeconds: number): void {
+    this.tokens.set(jobId, holdToken(accessToken, expiresInSeconds, this.clock));
+  }
+
+  /** Returns the held token of a job without renewing it, if there is one. */
+  peek(jobId: JobId): HeldToken | undefined {
+    return this.tokens.get(jobId);
+  }
+
+  /**
+   * Returns a valid token for the job, renewing it first when it is past 75 % of its
+   * lifetime. When renewal fails but the old token has not expired yet, the old one is used.
+   */
+  async get(jobId: JobId, context: CallContext): Promise<string> {
+    const held = this.tokens.get(jobId);
+    if (held !== undefined && Date.now() < held.refreshAt) return held.value;
+
+    try {
+      await this.renew(jobId, held?.value, context);
+    } catch (error) {
+      if (held === undefined || Date.now() >= held.expiresAt) throw error;
+      this.log.warn({ jobId, err: error }, 'job token renewal failed, using the current token');
+      return held.value;
+    }
+    return (this.tokens.get(jobId) as HeldToken).value;
+  }
+
+  /** Renews the job's token unless another call already replaced `staleToken`. */
+  async renew(jobId: JobId, staleToken: string | undefined, context: CallContext): Promise<void> {
+    const held = this.tokens.get(jobId);
+    if (held !== undefined && staleToken !== undefined && held.value !== staleToken) return;
+
+    let pending = this.pending.get(jobId);
+    if (pending === undefined) {
+      pending = this.fetch(jobId, context).finally(() => this.pending.delete(jobId));
+      this.pending.set(jobId, pending);
+    }
+    await pending;
+  }
+
+  /** Drops the token of a job that has ended. */
+  forget(jobId: JobId): void {
+    this.tokens.delete(jobId);
+  }
+
+  private async fetch(jobId: JobId, context: CallContext): Promise<void> {
+    const answer = await this.fetcher(jobId, context);
+    this.store(jobId, answer.access_token, answer.expires_in);
+    this.log.debug({ jobId }, 'job token renewed');
+  }
+}

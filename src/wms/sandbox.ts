@@ -1,0 +1,275 @@
+/**
+ * Sandbox transfers: presigned GET for input sandboxes with a sha256 check, presigned
+ * multipart POST for output sandboxes, streamed from and to disk.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream, openAsBlob } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FormData } from 'undici';
+import { WmsError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { answerError, expectShape, parseJson } from './answers.js';
+import { WmsErrorCode, isRetryableStatus } from './errors.js';
+import {
+  RetryableFailure,
+  describeUrl,
+  type CallContext,
+  type HttpAnswer,
+  type HttpRequest,
+  type HttpTransport,
+} from './transport.js';
+import type { JobId, SandboxUpload } from './types.js';
+
+/** What the sandbox functions need from the client for one job. */
+export interface SandboxCalls {
+  jobId: JobId;
+  baseUrl: URL;
+  transport: HttpTransport;
+  log: Logger;
+  /** Sends a request to the service with the job's token, renewing it after a 401. */
+  jobCall(
+    request: Omit<HttpRequest, 'url'> & { path: string },
+    context: CallContext,
+  ): Promise<HttpAnswer>;
+}
+
+/** Largest sandbox the service accepts: 100 MiB. */
+export const MAX_SANDBOX_BYTES = 100 * 1024 * 1024;
+
+/** Lifetime of a presigned upload URL, in ms; the service gives none in its answer. */
+const UPLOAD_URL_LIFETIME_MS = 300_000;
+
+/** Margin before a presigned URL expires after which a new one is asked for, in ms. */
+const URL_EXPIRY_MARGIN_MS = 30_000;
+
+/** Returns the lowercase hex sha256 in a sandbox reference (`.../sha256:<hex>.tar.zst`). */
+export function sha256FromPfn(pfn: string): string {
+  const match = /sha256:([0-9a-f]{64})\.tar\.[a-z0-9]+$/.exec(pfn);
+  if (match === null) {
+    throw new WmsError(
+      WmsErrorCode.InvalidRequest,
+      `sandbox reference ${pfn} has no sha256:<64 hex>.tar.<format> name to check the download against`,
+    );
+  }
+  return match[1] as string;
+}
+
+interface PresignedUrl {
+  url: URL;
+  /** Local epoch ms after which a new URL is asked for. */
+  renewAt: number;
+  /** True when this URL replaced one the storage answered 403 for. */
+  after403: boolean;
+}
+
+/** Downloads a sandbox to `destFile` and checks its sha256; see WmsClient.downloadSandbox. */
+export async function downloadSandbox(
+  calls: SandboxCalls,
+  pfn: string,
+  destFile: string,
+  context: CallContext,
+): Promise<void> {
+  const expected = sha256FromPfn(pfn);
+  let presigned: PresignedUrl | undefined;
+  let renewAfter403 = false;
+
+  await calls.transport.retrying('sandbox download', context, async (signal) => {
+    if (presigned === undefined || Date.now() >= presigned.renewAt) {
+      const fresh = await requestDownloadUrl(calls, pfn, context);
+      presigned = { ...fresh, after403: renewAfter403 };
+    }
+    const request: HttpRequest = {
+      label: 'GET sandbox',
+      method: 'GET',
+      url: presigned.url,
+      storage: true,
+    };
+    const response = await calls.transport.dispatch(request, signal);
+
+    if (response.statusCode !== 200) {
+      const text = await response.body.text().catch(() => '');
+      const answer = { status: response.statusCode, headers: response.headers, text };
+      renewAfter403 = response.statusCode === 403;
+      if (renewAfter403) presigned.renewAt = 0;
+      throw storageFailure(request, answer, presigned.after403);
+    }
+
+    let actual: string;
+    try {
+      actual = await saveHashed(response.body, `${destFile}.part`);
+    } catch (error) {
+      throw calls.transport.transportError(request, error, signal);
+    }
+    if (actual !== expected) {
+      await rm(`${destFile}.part`, { force: true });
+      throw new WmsError(
+        WmsErrorCode.ChecksumMismatch,
+        `sandbox ${pfn} downloaded with sha256 ${actual}, expected ${expected}: the stored archive is damaged`,
+      );
+    }
+    await rename(`${destFile}.part`, destFile);
+  });
+  calls.log.info({ jobId: calls.jobId, pfn }, 'sandbox downloaded');
+}
+
+/** Streams `body` into `file` and returns the sha256 of the bytes; removes the file on error. */
+async function saveHashed(body: AsyncIterable<Buffer> & Readable, file: string): Promise<string> {
+  const hash = createHash('sha256');
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(body, hashing, createWriteStream(file));
+  } catch (error) {
+    await rm(file, { force: true });
+    throw error;
+  }
+  return hash.digest('hex');
+}
+
+async function requestDownloadUrl(
+  calls: SandboxCalls,
+  pfn: string,
+  context: CallContext,
+): Promise<Omit<PresignedUrl, 'after403'>> {
+  const label = 'GET /api/jobs/sandbox';
+  const path = `/api/jobs/sandbox?${new URLSearchParams({ pfn }).toString()}`;
+  const answer = await calls.jobCall({ label, method: 'GET', path }, context);
+  if (answer.status !== 200) throw answerError(label, answer);
+
+  const body = parseJson<{ url?: unknown; expires_in?: unknown }>(label, answer);
+  expectShape(typeof body.url === 'string', label, 'a url');
+  const lifetimeMs =
+    typeof body.expires_in === 'number' ? body.expires_in * 1000 : UPLOAD_URL_LIFETIME_MS;
+  return {
+    url: new URL(body.url as string),
+    renewAt: Date.now() + lifetimeMs - URL_EXPIRY_MARGIN_MS,
+  };
+}
+
+interface UploadGrant {
+  pfn: string;
+  url: URL | null;
+  fields: Record<string, string>;
+  renewAt: number;
+  after403: boolean;
+}
+
+/** Uploads a packed sandbox and returns its reference; see WmsClient.uploadSandbox. */
+export async function uploadSandbox(
+  calls: SandboxCalls,
+  file: string,
+  archive: SandboxUpload,
+  context: CallContext,
+): Promise<string> {
+  await checkUploadFile(file, archive);
+  let grant = await requestUploadGrant(calls, archive, context);
+  if (grant.url === null) {
+    calls.log.info(
+      { jobId: calls.jobId, pfn: grant.pfn },
+      'sandbox already stored, upload skipped',
+    );
+    return grant.pfn;
+  }
+
+  await calls.transport.retrying('sandbox upload', context, async (signal) => {
+    if (Date.now() >= grant.renewAt) {
+      const after403 = grant.renewAt === 0;
+      grant = { ...(await requestUploadGrant(calls, archive, context)), after403 };
+    }
+    if (grant.url === null) return;
+
+    const form = new FormData();
+    for (const [name, value] of Object.entries(grant.fields)) form.append(name, value);
+    form.append('file', await openAsBlob(file), basename(file));
+
+    const request: HttpRequest = {
+      label: 'POST sandbox',
+      method: 'POST',
+      url: grant.url,
+      body: form,
+      storage: true,
+    };
+    const answer = await calls.transport.sendOnce(request, signal);
+    if (answer.status >= 200 && answer.status < 300) return;
+    const after403 = grant.after403;
+    if (answer.status === 403) grant.renewAt = 0;
+    throw storageFailure(request, answer, after403);
+  });
+  calls.log.info({ jobId: calls.jobId, pfn: grant.pfn, size: archive.size }, 'sandbox uploaded');
+  return grant.pfn;
+}
+
+async function checkUploadFile(file: string, archive: SandboxUpload): Promise<void> {
+  const { size } = await stat(file);
+  if (size !== archive.size) {
+    throw new WmsError(
+      WmsErrorCode.InvalidRequest,
+      `sandbox file ${file} has ${size} bytes but the upload declares ${archive.size}: pass the size of the packed file`,
+    );
+  }
+  if (size > MAX_SANDBOX_BYTES) {
+    throw new WmsError(
+      WmsErrorCode.Rejected,
+      `sandbox file ${file} has ${size} bytes, above the service's limit of ${MAX_SANDBOX_BYTES}: leave large outputs to output data`,
+    );
+  }
+}
+
+async function requestUploadGrant(
+  calls: SandboxCalls,
+  archive: SandboxUpload,
+  context: CallContext,
+): Promise<UploadGrant> {
+  const label = 'POST /api/jobs/sandbox';
+  const body = JSON.stringify({
+    checksum_algorithm: 'sha256',
+    checksum: archive.sha256,
+    size: archive.size,
+    format: archive.format,
+  });
+  const headers = { 'content-type': 'application/json' };
+  const answer = await calls.jobCall(
+    { label, method: 'POST', path: '/api/jobs/sandbox', headers, body },
+    context,
+  );
+  if (answer.status !== 200) throw answerError(label, answer);
+
+  const grant = parseJson<{ pfn?: unknown; url?: unknown; fields?: unknown }>(label, answer);
+  expectShape(typeof grant.pfn === 'string', label, 'a pfn');
+  expectShape(grant.url === null || typeof grant.url === 'string', label, 'a url or null');
+  return {
+    pfn: grant.pfn as string,
+    url: grant.url === null ? null : new URL(grant.url as string),
+    fields: (grant.fields ?? {}) as Record<string, string>,
+    renewAt: Date.now() + UPLOAD_URL_LIFETIME_MS - URL_EXPIRY_MARGIN_MS,
+    after403: false,
+  };
+}
+
+/**
+ * Sorts a storage answer. Retryable statuses are retried. A 403 (often an expired signature)
+ * is retried once with a new URL, and raises WMS_REJECTED when the new URL gets one too.
+ * Others raise WMS_REJECTED or WMS_NOT_FOUND.
+ */
+function storageFailure(request: HttpRequest, answer: HttpAnswer, urlIsAfter403: boolean): Error {
+  const where = describeUrl(request.url);
+  const detail = answer.text.slice(0, 300);
+  const message = `sandbox storage at ${where} answered ${answer.status}: ${detail}`;
+  if (isRetryableStatus(answer.status, true)) {
+    return new RetryableFailure(
+      new WmsError(WmsErrorCode.Unavailable, message, { status: answer.status }),
+    );
+  }
+  if (answer.status === 403 && !urlIsAfter403) {
+    return new RetryableFailure(new WmsError(WmsErrorCode.Rejected, message, { status: 403 }));
+  }
+  const code = answer.status === 404 ? WmsErrorCode.NotFound : WmsErrorCode.Rejected;
+  return new WmsError(code, message, { status: answer.status });
+}

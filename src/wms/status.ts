@@ -1,0 +1,74 @@
+/** Body and answer of the job status and reschedule routes. */
+import { WmsError } from '../errors.js';
+import { answerError, parseJson } from './answers.js';
+import { hasTimezone, type ServiceClock } from './clock.js';
+import { WmsErrorCode } from './errors.js';
+import type { HttpAnswer } from './transport.js';
+import type { JobBatchResult, JobId, StatusRecord } from './types.js';
+
+/**
+ * Builds `{"<job id>": {"<timestamp>": {Status?, MinorStatus?, ApplicationStatus?, Source}}}`.
+ * Records without a timestamp get one from `clock`; given timestamps must carry a timezone and
+ * be distinct within a job, because the service keys records by them.
+ */
+export function buildStatusBody(
+  records: Record<JobId, StatusRecord[]>,
+  clock: ServiceClock,
+): string {
+  const body: Record<string, Record<string, Omit<StatusRecord, 'timestamp'>>> = {};
+  for (const [jobId, jobRecords] of Object.entries(records)) {
+    const byTime: Record<string, Omit<StatusRecord, 'timestamp'>> = {};
+    for (const record of jobRecords) {
+      const { timestamp, ...fields } = record;
+      const stamp = timestamp ?? clock.stampFor(jobId);
+      checkTimestamp(jobId, stamp, byTime);
+      if (timestamp !== undefined) clock.noteStamp(jobId, timestamp);
+      byTime[stamp] = fields;
+    }
+    body[jobId] = byTime;
+  }
+  return JSON.stringify(body);
+}
+
+function checkTimestamp(jobId: string, stamp: string, byTime: Record<string, unknown>): void {
+  if (!hasTimezone(stamp)) {
+    throw new WmsError(
+      WmsErrorCode.InvalidRequest,
+      `status record of job ${jobId} has timestamp ${stamp} without a timezone: use stampFor()`,
+    );
+  }
+  if (stamp in byTime) {
+    throw new WmsError(
+      WmsErrorCode.InvalidRequest,
+      `two status records of job ${jobId} share timestamp ${stamp}: give each its own`,
+    );
+  }
+}
+
+/**
+ * Reads `{success, failed}`. A 404 means no job succeeded; it becomes a result with every job
+ * under `failed`, so callers handle unknown jobs the same way whether one or all failed.
+ */
+export function readBatchResult(
+  label: string,
+  answer: HttpAnswer,
+  jobIds: string[],
+): JobBatchResult {
+  if (answer.status === 404) return allFailed(label, answer, jobIds);
+  if (answer.status !== 200) throw answerError(label, answer);
+
+  const body = parseJson<Partial<JobBatchResult>>(label, answer);
+  return { success: body.success ?? {}, failed: body.failed ?? {} };
+}
+
+function allFailed(label: string, answer: HttpAnswer, jobIds: string[]): JobBatchResult {
+  const body = parseJson<{ detail?: unknown }>(label, answer);
+  const detail = body.detail;
+  // A 404 may carry the per-job map itself, either bare or as `{failed: {...}}`.
+  if (detail !== null && typeof detail === 'object') {
+    const map = ('failed' in detail ? detail.failed : detail) as JobBatchResult['failed'];
+    return { success: {}, failed: map };
+  }
+  const text = typeof detail === 'string' ? detail : 'Not found';
+  return { success: {}, failed: Object.fromEntries(jobIds.map((id) => [id, { detail: text }])) };
+}

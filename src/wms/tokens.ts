@@ -1,0 +1,226 @@
+/**
+ * Access tokens of the pilot and of its jobs: obtaining, refreshing before expiry, and
+ * renewing after a 401. Token values never reach a log line or an error message.
+ */
+import { WmsError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ServiceClock } from './clock.js';
+import { WmsErrorCode, errorDetail } from './errors.js';
+import type { CallContext, HttpAnswer, HttpTransport } from './transport.js';
+import type { PilotRegistration, TokenResponse } from './types.js';
+
+/** How the pilot proves who it is. Values come from a file or the environment, never argv. */
+export type WmsCredentials =
+  | { kind: 'pilot-secret'; secret: string }
+  | { kind: 'refresh-token'; token: string; clientId: string };
+
+/** Share of a token's real lifetime after which it is refreshed. */
+const REFRESH_AT_LIFETIME_SHARE = 0.75;
+
+/**
+ * Reads the `exp` claim (seconds since the epoch) of a JWT without checking its signature.
+ * Returns undefined when the token is not a JWT or has no numeric `exp`.
+ */
+export function readJwtExpiry(token: string): number | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[1] === undefined) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as {
+      exp?: unknown;
+    };
+    return typeof payload.exp === 'number' ? payload.exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A token with the local times (epoch milliseconds) to refresh it and when it expires. */
+export interface HeldToken {
+  value: string;
+  refreshAt: number;
+  expiresAt: number;
+}
+
+/**
+ * Computes when to refresh a token received now. The JWT `exp` (in the service's clock) wins
+ * over `expiresInSeconds`, because the pilot token routes return the secret's lifetime there.
+ */
+export function holdToken(value: string, expiresInSeconds: number, clock: ServiceClock): HeldToken {
+  const receivedAt = Date.now();
+  const exp = readJwtExpiry(value);
+  const expiresAt =
+    exp === undefined ? receivedAt + expiresInSeconds * 1000 : exp * 1000 - clock.offsetMs();
+  const lifetimeMs = Math.max(0, expiresAt - receivedAt);
+  return { value, expiresAt, refreshAt: receivedAt + lifetimeMs * REFRESH_AT_LIFETIME_SHARE };
+}
+
+/** Parses a token answer, rejecting one without the fields the client needs. */
+export function parseTokenResponse(answer: HttpAnswer, label: string): TokenResponse {
+  let body: Partial<TokenResponse>;
+  try {
+    body = JSON.parse(answer.text) as Partial<TokenResponse>;
+  } catch {
+    body = {};
+  }
+  if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
+    throw new WmsError(
+      WmsErrorCode.InvalidResponse,
+      `${label} answered ${answer.status} without access_token and expires_in`,
+    );
+  }
+  return body as TokenResponse;
+}
+
+/** Settings shared by the token holders. */
+export interface TokenContext {
+  baseUrl: URL;
+  pilotStamp: string;
+  transport: HttpTransport;
+  clock: ServiceClock;
+  log: Logger;
+}
+
+/** Holds the pilot's access and refresh tokens. */
+export class PilotTokens {
+  private access: HeldToken | undefined;
+  private refreshToken: string | undefined;
+  private secretRejected = false;
+  private pending: Promise<void> | undefined;
+
+  constructor(
+    private readonly credentials: WmsCredentials,
+    private readonly ctx: TokenContext,
+  ) {
+    if (credentials.kind === 'refresh-token') this.refreshToken = credentials.token;
+  }
+
+  /** True once a token has been obtained. */
+  get isLoggedIn(): boolean {
+    return this.access !== undefined;
+  }
+
+  /**
+   * Exchanges the pilot secret for tokens, or uses the given refresh token. The secret is
+   * sent again only after a failure that is not a 401, because the service consumes it.
+   */
+  async login(registration: PilotRegistration | undefined, context: CallContext): Promise<void> {
+    if (this.access !== undefined) return;
+    await this.singleFlight(() => this.obtain(registration, context));
+  }
+
+  /** Returns a valid access token, logging in or refreshing first when needed. */
+  async accessToken(context: CallContext): Promise<string> {
+    if (this.access === undefined) await this.login(undefined, context);
+    else if (Date.now() >= this.access.refreshAt) await this.refresh(this.access.value, context);
+    return (this.access as HeldToken).value;
+  }
+
+  /**
+   * Refreshes the tokens unless another call already replaced `staleToken`. A 401 from the
+   * refresh route is final: it raises WMS_UNAUTHORIZED.
+   */
+  async refresh(staleToken: string, context: CallContext): Promise<void> {
+    if (this.access !== undefined && this.access.value !== staleToken) return;
+    await this.singleFlight(() => this.obtain(undefined, context));
+  }
+
+  private async singleFlight(work: () => Promise<void>): Promise<void> {
+    if (this.pending === undefined) {
+      this.pending = work().finally(() => {
+        this.pending = undefined;
+      });
+    }
+    await this.pending;
+  }
+
+  private async obtain(
+    registration: PilotRegistration | undefined,
+    context: CallContext,
+  ): Promise<void> {
+    const useSecret = this.credentials.kind === 'pilot-secret' && this.refreshToken === undefined;
+    const answer = useSecret
+      ? await this.exchangeSecret(registration, context)
+      : await this.sendRefresh(context);
+    const label = useSecret ? 'pilot secret exchange' : 'token refresh';
+
+    if (answer.status === 401 || answer.status === 403) {
+      if (useSecret) this.secretRejected = true;
+      throw new WmsError(
+        WmsErrorCode.Unauthorized,
+        `${label} rejected by the central service: ${errorDetail(answer.text)}`,
+        { status: answer.status },
+      );
+    }
+    if (answer.status !== 200) {
+      throw new WmsError(
+        WmsErrorCode.Rejected,
+        `${label} failed with ${answer.status}: ${errorDetail(answer.text)}`,
+        { status: answer.status },
+      );
+    }
+
+    const tokens = parseTokenResponse(answer, label);
+    this.access = holdToken(tokens.access_token, tokens.expires_in, this.ctx.clock);
+    if (tokens.refresh_token !== undefined) this.refreshToken = tokens.refresh_token;
+    const validForSeconds = Math.round((this.access.expiresAt - Date.now()) / 1000);
+    this.ctx.log.info({ pilotStamp: this.ctx.pilotStamp, validForSeconds }, 'pilot token obtained');
+  }
+
+  private async exchangeSecret(
+    registration: PilotRegistration | undefined,
+    context: CallContext,
+  ): Promise<HttpAnswer> {
+    if (this.secretRejected || this.credentials.kind !== 'pilot-secret') {
+      throw new WmsError(
+        WmsErrorCode.Unauthorized,
+        'the pilot secret was already rejected and is not sent again; start the pilot with a new secret',
+      );
+    }
+    const body = {
+      pilot_stamp: this.ctx.pilotStamp,
+      pilot_secret: this.credentials.secret,
+      ...registration,
+    };
+    return this.ctx.transport.send(
+      {
+        label: 'POST /api/auth/secret-exchange',
+        method: 'POST',
+        url: new URL('/api/auth/secret-exchange', this.ctx.baseUrl),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      },
+      context,
+    );
+  }
+
+  private async sendRefresh(context: CallContext): Promise<HttpAnswer> {
+    const refreshToken = this.refreshToken as string;
+    if (this.credentials.kind === 'pilot-secret') {
+      return this.ctx.transport.send(
+        {
+          label: 'POST /api/auth/pilot-token',
+          method: 'POST',
+          url: new URL('/api/auth/pilot-token', this.ctx.baseUrl),
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ pilot_stamp: this.ctx.pilotStamp, refresh_token: refreshToken }),
+        },
+        context,
+      );
+    }
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: this.credentials.clientId,
+    });
+    return this.ctx.transport.send(
+      {
+        label: 'POST /api/auth/token',
+        method: 'POST',
+        url: new URL('/api/auth/token', this.ctx.baseUrl),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      },
+      context,
+    );
+  }
+}
