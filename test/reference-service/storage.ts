@@ -1,0 +1,222 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import type { Route, RouteRequest, RouteResponse, ServiceContext } from './context.js';
+import { HttpError } from './http-util.js';
+import {
+  MAX_SANDBOX_BYTES,
+  PRESIGNED_URL_SECONDS,
+  SANDBOX_BUCKET,
+  type UploadPolicy,
+} from './sandbox-store.js';
+
+/** An S3-style error answer: XML body with a code and a message. */
+function s3Error(status: number, code: string, message: string): HttpError {
+  return new S3Error(status, code, message);
+}
+
+class S3Error extends HttpError {
+  readonly s3Code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(status, message);
+    this.s3Code = code;
+  }
+}
+
+function xmlError(error: S3Error): RouteResponse {
+  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const xml =
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<Error><Code>${error.s3Code}</Code><Message>${escape(String(error.detail))}</Message></Error>`;
+  return { status: error.status, raw: xml, headers: { 'Content-Type': 'application/xml' } };
+}
+
+/** Runs a storage handler and turns S3 errors into XML answers, as an object store does. */
+function withXmlErrors(
+  handler: (
+    request: RouteRequest,
+    context: ServiceContext,
+  ) => Promise<RouteResponse> | RouteResponse,
+) {
+  return async (request: RouteRequest, context: ServiceContext): Promise<RouteResponse> => {
+    try {
+      return await handler(request, context);
+    } catch (error) {
+      if (error instanceof S3Error) {
+        return xmlError(error);
+      }
+      throw error;
+    }
+  };
+}
+
+function encodeKey(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}
+
+function safeEqual(left: string, right: string): boolean {
+  const a = Buffer.from(left);
+  const b = Buffer.from(right);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Builds a presigned download URL for an object key, valid for 300 s. */
+export function downloadUrl(context: ServiceContext, key: string): string {
+  const date = Math.floor(context.nowMicros() / 1_000_000);
+  const signature = context.sandboxes.sign(`GET\n${key}\n${date}\n${PRESIGNED_URL_SECONDS}`);
+  const query = new URLSearchParams({
+    'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+    'X-Amz-Date': String(date),
+    'X-Amz-Expires': String(PRESIGNED_URL_SECONDS),
+    'X-Amz-Signature': signature,
+  });
+  return `${context.baseUrl}/s3/${SANDBOX_BUCKET}/${encodeKey(key)}?${query}`;
+}
+
+function downloadObject(request: RouteRequest, context: ServiceContext): RouteResponse {
+  if (request.headers.authorization !== undefined) {
+    throw s3Error(400, 'InvalidArgument', 'Only one auth mechanism allowed');
+  }
+  const key = decodeURIComponent(request.params.key ?? '');
+  const date = request.query.get('X-Amz-Date') ?? '';
+  const expires = request.query.get('X-Amz-Expires') ?? '';
+  const expected = context.sandboxes.sign(`GET\n${key}\n${date}\n${expires}`);
+  if (!safeEqual(expected, request.query.get('X-Amz-Signature') ?? '')) {
+    throw s3Error(403, 'SignatureDoesNotMatch', 'The request signature does not match');
+  }
+  if (context.nowSeconds() > Number(date) + Number(expires)) {
+    throw s3Error(403, 'AccessDenied', 'Request has expired');
+  }
+  const bytes = context.sandboxes.get(key);
+  if (!bytes) {
+    throw s3Error(404, 'NoSuchKey', 'The specified key does not exist.');
+  }
+  return { status: 200, raw: bytes, headers: { 'Content-Type': 'application/octet-stream' } };
+}
+
+/** Parses the multipart body; the `file` part must come last, after every field. */
+async function readForm(
+  request: RouteRequest,
+): Promise<{ fields: Map<string, string>; file: Buffer }> {
+  const contentType = request.headers['content-type'] ?? '';
+  if (!contentType.startsWith('multipart/form-data')) {
+    throw s3Error(
+      412,
+      'PreconditionFailed',
+      'Bucket POST must be of the enclosure-type multipart/form-data',
+    );
+  }
+  let form: FormData;
+  try {
+    form = await new Response(request.body, {
+      headers: { 'content-type': contentType },
+    }).formData();
+  } catch {
+    throw s3Error(
+      400,
+      'MalformedPOSTRequest',
+      'The body of the POST request is not well-formed multipart/form-data',
+    );
+  }
+  const entries = [...form.entries()];
+  const fileIndex = entries.findIndex(([name]) => name === 'file');
+  if (fileIndex === -1) {
+    throw s3Error(
+      400,
+      'InvalidArgument',
+      "POST requires exactly one file upload per request, in a field named 'file'",
+    );
+  }
+  if (fileIndex !== entries.length - 1) {
+    throw s3Error(
+      400,
+      'InvalidArgument',
+      "Fields after the 'file' part are ignored; send every field first",
+    );
+  }
+  const fields = new Map<string, string>();
+  for (const [name, value] of entries.slice(0, fileIndex)) {
+    fields.set(name.toLowerCase(), typeof value === 'string' ? value : '');
+  }
+  const fileValue = entries[fileIndex]![1];
+  const file =
+    typeof fileValue === 'string'
+      ? Buffer.from(fileValue)
+      : Buffer.from(await fileValue.arrayBuffer());
+  return { fields, file };
+}
+
+async function uploadObject(
+  request: RouteRequest,
+  context: ServiceContext,
+): Promise<RouteResponse> {
+  const { fields, file } = await readForm(request);
+  const policyText = fields.get('policy') ?? '';
+  const signature = fields.get('x-amz-signature') ?? '';
+  if (!policyText || !safeEqual(context.sandboxes.sign(policyText), signature)) {
+    throw s3Error(
+      403,
+      'SignatureDoesNotMatch',
+      'The policy signature does not match; request a new upload URL',
+    );
+  }
+  const policy = JSON.parse(Buffer.from(policyText, 'base64').toString('utf8')) as UploadPolicy;
+  if (Date.parse(policy.expiration) < context.nowMicros() / 1000) {
+    throw s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy expired.');
+  }
+  if (fields.get('key') !== policy.key) {
+    throw s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy Condition failed: key');
+  }
+  if (fields.get('x-amz-checksum-sha256') !== policy.checksumBase64) {
+    throw s3Error(
+      403,
+      'AccessDenied',
+      'Invalid according to Policy: Policy Condition failed: x-amz-checksum-sha256',
+    );
+  }
+  if (file.length < policy.size) {
+    throw s3Error(
+      400,
+      'EntityTooSmall',
+      `Your proposed upload is smaller than the minimum allowed size (${policy.size})`,
+    );
+  }
+  if (file.length > policy.size) {
+    throw s3Error(
+      400,
+      'EntityTooLarge',
+      `Your proposed upload exceeds the maximum allowed size (${policy.size})`,
+    );
+  }
+  const digest = createHash('sha256').update(file).digest('base64');
+  if (digest !== policy.checksumBase64) {
+    throw s3Error(
+      400,
+      'BadDigest',
+      'The SHA256 you specified did not match the calculated checksum.',
+    );
+  }
+  context.sandboxes.put(policy.key, file);
+  context.log.info({ key: policy.key, bytes: file.length }, 'sandbox stored');
+  return { status: 204 };
+}
+
+/** Presigned storage endpoints: no bearer token, the URL or the policy is the credential. */
+export const storageRoutes: Route[] = [
+  {
+    name: 'POST /s3/{bucket}',
+    method: 'POST',
+    pattern: new RegExp(`^/s3/${SANDBOX_BUCKET}/?$`),
+    tokenKinds: [],
+    // Room for the multipart framing and the form fields around a maximal archive.
+    maxBodyBytes: MAX_SANDBOX_BYTES + 1024 * 1024,
+    handle: withXmlErrors(uploadObject),
+  },
+  {
+    name: 'GET /s3/{bucket}/{key}',
+    method: 'GET',
+    pattern: new RegExp(`^/s3/${SANDBOX_BUCKET}/(?<key>.+)$`),
+    tokenKinds: [],
+    handle: withXmlErrors(downloadObject),
+  },
+];
