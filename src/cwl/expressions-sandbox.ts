@@ -1,0 +1,189 @@
+/**
+ * JavaScript source that prepares a `node:vm` context for CWL expressions. It runs inside the
+ * context, never in the host, so the functions it defines belong to the context's realm.
+ */
+
+/**
+ * Runs first in a new context: defines `inputs`, `self` and `runtime` as undefined globals
+ * (expressionLib code may mention them before any expression runs) and removes the few
+ * built-ins that CWL expressions never need and that could block the thread past the time
+ * limit (`Atomics.wait`) or compile code outside the expression (`WebAssembly`).
+ */
+export const PREPARE_SOURCE = `
+(function (global) {
+  'use strict';
+  global.inputs = undefined;
+  global.self = undefined;
+  global.runtime = undefined;
+  delete global.Atomics;
+  delete global.SharedArrayBuffer;
+  delete global.WebAssembly;
+  global.__cwlFn = undefined;
+  global.__cwlBuiltins = Object.getOwnPropertyNames(global);
+})(globalThis);
+
+`;
+
+/**
+ * Runs after the expressionLib. It freezes the built-ins so that one expression cannot change
+ * what the next one sees through them, and defines \`__cwlRun(fn)\`, which every expression
+ * script calls with its code wrapped in a strict function.
+ *
+ * \`__cwlRun\` removes globals added by earlier expressions, restores the globals the
+ * expressionLib defined, copies the parameter context in from the JSON text in
+ * \`__cwlInput\`, calls the function and returns one string: "R" and the JSON text of the
+ * result, "U" and the type of a result that has no JSON form, or "E" and a description of
+ * what the expression threw. Only this string leaves the context.
+ */
+export const HARDEN_SOURCE = `
+(function (global) {
+  'use strict';
+  const builtinNames = global.__cwlBuiltins;
+  delete global.__cwlBuiltins;
+  const parse = JSON.parse;
+  const stringify = JSON.stringify;
+  const getNames = Object.getOwnPropertyNames;
+  const getDescriptor = Object.getOwnPropertyDescriptor;
+  const defineProperty = Object.defineProperty;
+  const getPrototypeOf = Object.getPrototypeOf;
+  const freeze = Object.freeze;
+  const deleteProperty = Reflect.deleteProperty;
+  const ownKeys = Reflect.ownKeys;
+  const StringOf = String;
+  const builtins = new Set(builtinNames);
+  const ownNames = new Set(['inputs', 'self', 'runtime', '__cwlInput', '__cwlFn', '__cwlRun']);
+
+  // Names that code commonly assigns on its own objects. On a frozen prototype a plain
+  // assignment of such a name would throw in strict mode, so these become accessors whose
+  // setter defines the property on the object itself.
+  const assignable = new Set(['constructor', 'toString', 'valueOf', 'toLocaleString', 'name',
+    'message', 'stack', 'toJSON']);
+
+  function allowAssignment(object, key, descriptor) {
+    const value = descriptor.value;
+    // Methods, unlike function expressions, have no \`prototype\` object to harden in turn.
+    const accessors = {
+      get() { return value; },
+      set(newValue) {
+        if (this === object) throw new TypeError('Cannot assign to read only property ' + StringOf(key));
+        defineProperty(this, key, { value: newValue, writable: true, enumerable: true, configurable: true });
+      },
+    };
+    defineProperty(object, key, {
+      get: accessors.get,
+      set: accessors.set,
+      enumerable: descriptor.enumerable,
+      configurable: false,
+    });
+    harden(accessors.get);
+    harden(accessors.set);
+  }
+
+  // The descriptor must be complete: on a vm context's global, defineProperty with only
+  // some attributes replaces the value with undefined.
+  function lockGlobal(name, writable) {
+    const descriptor = getDescriptor(global, name);
+    if (descriptor === undefined || !('value' in descriptor)) return;
+    defineProperty(global, name, {
+      value: descriptor.value,
+      writable: writable && descriptor.writable,
+      enumerable: descriptor.enumerable,
+      configurable: false,
+    });
+  }
+
+  const seen = new Set();
+  function harden(object) {
+    if ((typeof object !== 'object' && typeof object !== 'function') || object === null) return;
+    if (seen.has(object) || object === global) return;
+    seen.add(object);
+    for (const key of ownKeys(object)) {
+      const descriptor = getDescriptor(object, key);
+      if ('value' in descriptor) {
+        if (assignable.has(key) && descriptor.writable && descriptor.configurable) {
+          allowAssignment(object, key, descriptor);
+        }
+        harden(descriptor.value);
+      } else {
+        harden(descriptor.get);
+        harden(descriptor.set);
+      }
+    }
+    harden(getPrototypeOf(object));
+    freeze(object);
+  }
+
+  for (const name of builtins) {
+    if (ownNames.has(name)) continue;
+    harden(global[name]);
+    lockGlobal(name, false);
+  }
+  // Intrinsics that no global names directly.
+  harden(getPrototypeOf(function* () {}));
+  harden(getPrototypeOf(async function () {}));
+  harden(getPrototypeOf(async function* () {}));
+  harden(getPrototypeOf([][Symbol.iterator]()));
+  harden(getPrototypeOf(new Map()[Symbol.iterator]()));
+  harden(getPrototypeOf(new Set()[Symbol.iterator]()));
+  harden(getPrototypeOf(''[Symbol.iterator]()));
+  harden(getPrototypeOf(/x/[Symbol.matchAll]('')));
+
+  const libraryValues = new Map();
+  for (const name of getNames(global)) {
+    if (builtins.has(name) || ownNames.has(name)) continue;
+    libraryValues.set(name, global[name]);
+    lockGlobal(name, true);
+  }
+  global.__cwlInput = '';
+  const knownCount = getNames(global).length + 1;
+
+  function describe(error) {
+    try {
+      if (error !== null && typeof error === 'object' && 'message' in error) {
+        return StringOf(error.name) + ': ' + StringOf(error.message);
+      }
+      return 'uncaught ' + StringOf(error);
+    } catch (ignored) {
+      return 'uncaught value that cannot be turned into text';
+    }
+  }
+
+  function reset() {
+    const names = getNames(global);
+    if (names.length !== knownCount) {
+      for (const name of names) {
+        if (!builtins.has(name) && !ownNames.has(name) && !libraryValues.has(name)) {
+          deleteProperty(global, name);
+        }
+      }
+    }
+    for (const [name, value] of libraryValues) {
+      if (global[name] !== value) global[name] = value;
+    }
+  }
+
+  defineProperty(global, '__cwlRun', {
+    value: function (fn) {
+      reset();
+      const root = parse(global.__cwlInput);
+      global.__cwlInput = '';
+      global.inputs = root.inputs;
+      global.self = root.self;
+      global.runtime = root.runtime;
+      let result;
+      let text;
+      try {
+        result = fn();
+        text = stringify(result);
+      } catch (error) {
+        return 'E' + describe(error);
+      }
+      if (text === undefined) return 'U' + typeof result;
+      return 'R' + text;
+    },
+    writable: false,
+    enumerable: false,
+    configurable: false,
+  });
+})(globalThis);
+`;
