@@ -75,6 +75,8 @@ export interface ServiceContext {
   secrets: Map<string, PilotSecret>;
   /** Base URL once listening, such as `http://127.0.0.1:40123`. */
   baseUrl: string;
+  /** Seconds added to the real clock; starts at the `clockOffsetSeconds` option. */
+  clockOffsetSeconds: number;
   /** Service time in microseconds since the epoch. */
   nowMicros(): number;
   /** Service time in whole seconds since the epoch. */

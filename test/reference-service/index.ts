@@ -45,20 +45,27 @@ function resolveOptions(options: ReferenceServiceOptions): ResolvedOptions {
 }
 
 function createContext(options: ResolvedOptions): ServiceContext {
-  const nowMicros = () => Math.round((Date.now() + options.clockOffsetSeconds * 1000) * 1000);
-  const nowSeconds = () => Math.floor(nowMicros() / 1_000_000);
-  return {
+  let lastMicros = 0;
+  const context: ServiceContext = {
     options,
     log: options.log ? createLogger() : silentLogger,
-    tokens: new TokenIssuer(nowSeconds),
-    jobs: new JobStore(nowMicros, options.maxReschedules),
+    tokens: new TokenIssuer(() => context.nowSeconds()),
+    jobs: new JobStore(() => context.nowMicros(), options.maxReschedules),
     sandboxes: new SandboxStore(),
     pilots: new Map(),
     secrets: new Map(),
     baseUrl: '',
-    nowMicros,
-    nowSeconds,
+    clockOffsetSeconds: options.clockOffsetSeconds,
+    nowMicros: () => {
+      // Microsecond resolution, and never the same value twice, so that two records the
+      // service makes in a row are always ordered.
+      const real = Math.round((performance.timeOrigin + performance.now()) * 1000);
+      lastMicros = Math.max(real + context.clockOffsetSeconds * 1_000_000, lastMicros + 1);
+      return lastMicros;
+    },
+    nowSeconds: () => Math.floor(context.nowMicros() / 1_000_000),
   };
+  return context;
 }
 
 /** A running reference service and the controls tests use to set it up and inspect it. */
@@ -77,9 +84,21 @@ export class ReferenceService {
     this.url = context.baseUrl;
     const stalledAfter = context.options.stalledAfterSeconds;
     if (stalledAfter > 0) {
-      const periodMs = Math.max(100, Math.min(stalledAfter * 250, 10_000));
-      this.stallTimer = setInterval(() => context.jobs.markStalled(stalledAfter * 1e6), periodMs);
+      // Checking ten times per threshold, at most every 10 s, keeps the delay small.
+      const periodMs = Math.max(100, Math.min(stalledAfter * 100, 10_000));
+      this.stallTimer = setInterval(() => this.checkStalledJobs(), periodMs);
       this.stallTimer.unref();
+    }
+  }
+
+  /**
+   * Moves Running jobs without a heartbeat for `stalledAfterSeconds` to Stalled now, instead
+   * of at the next periodic check. Does nothing when stall detection is off.
+   */
+  checkStalledJobs(): void {
+    const stalledAfter = this.context.options.stalledAfterSeconds;
+    if (stalledAfter > 0) {
+      this.context.jobs.markStalled(stalledAfter * 1_000_000);
     }
   }
 
@@ -194,6 +213,14 @@ export class ReferenceService {
       },
     ]);
     return changed.Status === 'Killed';
+  }
+
+  /**
+   * Moves the service's clock forward, to expire tokens, secrets and presigned URLs without
+   * waiting. Affects the `Date` header and every timestamp the service makes.
+   */
+  advanceClock(seconds: number): void {
+    this.context.clockOffsetSeconds += seconds;
   }
 
   /** Returns the bytes of a stored sandbox; throws when the reference is unknown. */

@@ -63,11 +63,15 @@ export class JobStore {
       pilotStamp: undefined,
     };
     this.jobs.set(id, job);
-    const now = this.nowMicros();
     this.applyRecords(job, [
-      { micros: now, Status: 'Received', MinorStatus: 'Job accepted', Source: 'JobManager' },
       {
-        micros: now + 1,
+        micros: this.nowMicros(),
+        Status: 'Received',
+        MinorStatus: 'Job accepted',
+        Source: 'JobManager',
+      },
+      {
+        micros: this.nowMicros(),
         Status: 'Waiting',
         MinorStatus: 'Pilot Agent Submission',
         Source: 'JobScheduling',
