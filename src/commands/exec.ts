@@ -1,0 +1,162 @@
+/**
+ * `ctao-pilot exec`: runs one CWL document on this machine, the way the job wrapper would,
+ * and prints the output object as JSON, with the exit codes of cwltool.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import {
+  CwlExecutionError,
+  CwlUnsupportedError,
+  CwlValidationError,
+  PilotError,
+} from '../errors.js';
+import type { Logger } from '../log.js';
+
+const USAGE = `Usage: ctao-pilot exec [options] DOCUMENT [JOB]
+
+Runs the CWL document DOCUMENT (optionally DOCUMENT#process for a packed file) with the input
+object in JOB (YAML or JSON) and prints the output object as JSON on standard output.
+
+Options:
+  --outdir DIR          folder that receives the outputs (default: the current folder)
+  --tmpdir-prefix DIR   folder for temporary and staging folders (default: the system one)
+  --quiet               print only errors on standard error
+  --debug               log the engine's steps on standard error
+  --parallel            accepted for compatibility with cwltool; tools run one at a time
+  -h, --help            print this help
+
+Exit codes: 0 success, 1 failed run or invalid document or input, 2 bad usage,
+33 the document needs a feature this version does not support.
+`;
+
+/** Exit code of cwltool for a document that needs an unsupported feature. */
+const EXIT_UNSUPPORTED = 33;
+
+/** Runs `ctao-pilot exec` with the arguments after `exec`; returns the process exit code. */
+export async function execCommand(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseExecArgs>;
+  try {
+    parsed = parseExecArgs(argv);
+  } catch (error) {
+    process.stderr.write(`ctao-pilot exec: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const [document, jobFile, ...extra] = parsed.positionals;
+  if (document === undefined || extra.length > 0) {
+    process.stderr.write(`ctao-pilot exec: expected DOCUMENT and at most one JOB\n\n${USAGE}`);
+    return 2;
+  }
+
+  try {
+    return await execDocument(document, jobFile, parsed.values);
+  } catch (error) {
+    return reportFailure(error);
+  }
+}
+
+function parseExecArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      outdir: { type: 'string' },
+      'tmpdir-prefix': { type: 'string' },
+      quiet: { type: 'boolean' },
+      debug: { type: 'boolean' },
+      parallel: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+interface ExecFlags {
+  outdir?: string;
+  'tmpdir-prefix'?: string;
+  debug?: boolean;
+}
+
+async function execDocument(
+  document: string,
+  jobFile: string | undefined,
+  flags: ExecFlags,
+): Promise<number> {
+  const job = jobFile === undefined ? {} : await readJob(jobFile);
+  const log = flags.debug ? await createDebugLogger() : undefined;
+  // The engine is loaded here, after argument checks, so `--help` stays fast.
+  const { runDocument } = await import('../cwl/index.js');
+
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await runDocument({
+      document,
+      job,
+      jobBaseDir: jobFile === undefined ? process.cwd() : path.dirname(path.resolve(jobFile)),
+      outdir: flags.outdir ?? process.cwd(),
+      tmpdirPrefix: flags['tmpdir-prefix'],
+      payloadStdout: process.stderr,
+      payloadStderr: process.stderr,
+      signal: controller.signal,
+      log,
+    });
+    process.stdout.write(`${JSON.stringify(result.outputs, null, 4)}\n`);
+    return result.status === 'success' ? 0 : 1;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+async function readJob(jobFile: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(jobFile, 'utf8');
+  } catch (error) {
+    throw new CwlValidationError(
+      'CWL_INVALID_INPUT',
+      `cannot read job file ${jobFile}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
+  }
+  let job: unknown;
+  try {
+    job = parseYaml(text);
+  } catch (error) {
+    throw new CwlValidationError(
+      'CWL_INVALID_INPUT',
+      `invalid YAML in job file ${jobFile}: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  if (job === null || job === undefined) return {};
+  if (typeof job !== 'object' || Array.isArray(job)) {
+    throw new CwlValidationError(
+      'CWL_INVALID_INPUT',
+      `invalid job file ${jobFile}: expected a mapping of input names to values`,
+    );
+  }
+  return job as Record<string, unknown>;
+}
+
+async function createDebugLogger(): Promise<Logger> {
+  const { createLogger } = await import('../log.js');
+  return createLogger({ level: 'debug' });
+}
+
+function reportFailure(error: unknown): number {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`ctao-pilot exec: ${message}\n`);
+  if (error instanceof CwlUnsupportedError) return EXIT_UNSUPPORTED;
+  if (error instanceof CwlValidationError || error instanceof CwlExecutionError) return 1;
+  if (!(error instanceof PilotError) && error instanceof Error && process.env.CTAO_PILOT_DEBUG) {
+    process.stderr.write(`${error.stack}\n`);
+  }
+  return 1;
+}

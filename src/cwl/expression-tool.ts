@@ -1,0 +1,69 @@
+/** Runs an ExpressionTool: one expression over the input object gives the output object. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CwlExecutionError } from '../errors.js';
+import { createEvaluator } from './evaluate.js';
+import { setPathFields, toLocalPath } from './files.js';
+import { asArray, isFileLike, isObject, localName } from './model.js';
+import type { CwlFileLike } from './model.js';
+import { checkOutputTypes } from './outputs.js';
+import type { ProcessRun } from './process-run.js';
+import type { ProcessStatus } from './index.js';
+
+/** Evaluates the `expression` of an ExpressionTool and returns its declared outputs. */
+export async function runExpressionTool(
+  run: ProcessRun,
+): Promise<{ status: ProcessStatus; outputs: Record<string, unknown> }> {
+  const { process, inputs } = run;
+  const runtime = {
+    outdir: run.jobDir,
+    tmpdir: run.tmpDir,
+    cores: 1,
+    ram: 256,
+    outdirSize: 1024,
+    tmpdirSize: 1024,
+  };
+  const evaluator = createEvaluator(process, inputs, runtime);
+  const result = await evaluator.evaluate(process.expression, null);
+  if (!isObject(result)) {
+    throw new CwlExecutionError(
+      'CWL_INVALID_OUTPUT',
+      `the ExpressionTool expression returned ${JSON.stringify(result)?.slice(0, 200)}, not an object`,
+    );
+  }
+
+  const outputs: Record<string, unknown> = {};
+  for (const parameter of asArray(process.outputs).filter(isObject)) {
+    const name = localName(String(parameter.id));
+    outputs[name] = await materialise(result[name] ?? null, run.jobDir);
+  }
+  checkOutputTypes(process, outputs, run.named);
+  return { status: 'success', outputs };
+}
+
+/** Gives File and Directory values a local path: literals are written into `jobDir`. */
+async function materialise(value: unknown, jobDir: string): Promise<unknown> {
+  if (Array.isArray(value)) return Promise.all(value.map((item) => materialise(item, jobDir)));
+  if (!isObject(value)) return value;
+  if (!isFileLike(value)) {
+    const copy: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(value)) copy[key] = await materialise(field, jobDir);
+    return copy;
+  }
+
+  const file: CwlFileLike = { ...value };
+  const reference = file.path ?? file.location;
+  if (typeof reference === 'string') {
+    setPathFields(file, toLocalPath(reference, jobDir));
+  } else {
+    const target = path.join(jobDir, file.basename ?? randomBytes(6).toString('hex'));
+    if (file.class === 'File') await writeFile(target, String(file.contents ?? ''));
+    else await mkdir(target, { recursive: true });
+    setPathFields(file, target);
+  }
+  if (Array.isArray(file.secondaryFiles)) {
+    file.secondaryFiles = (await materialise(file.secondaryFiles, jobDir)) as CwlFileLike[];
+  }
+  return file;
+}

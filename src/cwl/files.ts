@@ -1,0 +1,122 @@
+/**
+ * File and Directory objects: resolving `location` and `path`, the derived name fields, size,
+ * SHA-1 checksum, listings and `loadContents`.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CwlExecutionError, CwlValidationError } from '../errors.js';
+import type { CwlFileLike } from './model.js';
+
+/** The CWL limit for `loadContents` (64 KiB). */
+export const LOAD_CONTENTS_LIMIT = 64 * 1024;
+
+/** How deep a Directory's `listing` is filled in. */
+export type ListingDepth = 'no_listing' | 'shallow_listing' | 'deep_listing';
+
+/**
+ * Returns the absolute local path of a `location` or `path` value: a `file://` URI is decoded
+ * and a relative path resolves against `baseDir`. Throws CwlValidationError for any other
+ * URI scheme, since this engine reads local files only.
+ */
+export function toLocalPath(reference: string, baseDir: string): string {
+  if (reference.startsWith('file://')) return fileURLToPath(reference);
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(reference)) {
+    throw new CwlValidationError(
+      'CWL_INVALID_INPUT',
+      `unsupported location ${reference}: only local paths and file:// URIs can be read`,
+    );
+  }
+  return path.resolve(baseDir, reference);
+}
+
+/** Splits a basename into `nameroot` and `nameext` the way CWL does (`a.tar.gz` → `a.tar`, `.gz`). */
+export function splitBasename(basename: string): { nameroot: string; nameext: string } {
+  const dot = basename.lastIndexOf('.');
+  if (dot <= 0) return { nameroot: basename, nameext: '' };
+  return { nameroot: basename.slice(0, dot), nameext: basename.slice(dot) };
+}
+
+/**
+ * Sets `path`, `location`, `basename`, `dirname`, and for Files `nameroot` and `nameext`, on a
+ * File or Directory whose local path is `localPath`. Returns the same object.
+ */
+export function setPathFields<T extends CwlFileLike>(value: T, localPath: string): T {
+  const basename = path.basename(localPath);
+  value.location = pathToFileURL(localPath).href;
+  value.path = localPath;
+  value.basename = basename;
+  value.dirname = path.dirname(localPath);
+  if (value.class === 'File') Object.assign(value, splitBasename(basename));
+  return value;
+}
+
+/** Returns the SHA-1 of a file's bytes as `sha1$<hex>`. */
+export async function computeChecksum(file: string): Promise<string> {
+  const hash = createHash('sha1');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return `sha1$${hash.digest('hex')}`;
+}
+
+/**
+ * Reads up to 64 KiB of a file as UTF-8 for `loadContents`. Throws CwlExecutionError when the
+ * file is larger, as the CWL v1.2 specification requires.
+ */
+export async function readContents(file: string): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(LOAD_CONTENTS_LIMIT + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > LOAD_CONTENTS_LIMIT) {
+      throw new CwlExecutionError(
+        'CWL_LOAD_CONTENTS_TOO_LARGE',
+        `loadContents: ${file} is larger than ${LOAD_CONTENTS_LIMIT} bytes`,
+      );
+    }
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Builds the `listing` of the Directory at `dir`: Files and Directories sorted by name, with
+ * sub-listings when `depth` is `deep_listing`. Checksums are added when `withChecksums` is set.
+ */
+export async function buildListing(
+  dir: string,
+  depth: ListingDepth,
+  withChecksums = false,
+): Promise<CwlFileLike[]> {
+  if (depth === 'no_listing') return [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  const listing: CwlFileLike[] = [];
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    const info = await stat(full).catch(() => undefined);
+    if (info === undefined) continue;
+
+    if (info.isDirectory()) {
+      const child = setPathFields({ class: 'Directory' } as CwlFileLike, full);
+      if (depth === 'deep_listing') child.listing = await buildListing(full, depth, withChecksums);
+      listing.push(child);
+    } else {
+      const child = setPathFields({ class: 'File' } as CwlFileLike, full);
+      child.size = info.size;
+      if (withChecksums) child.checksum = await computeChecksum(full);
+      listing.push(child);
+    }
+  }
+  return listing;
+}
+
+/** Returns the file type of `file`, or undefined when it does not exist. */
+export async function statKind(file: string): Promise<'File' | 'Directory' | undefined> {
+  const info = await stat(file).catch(() => undefined);
+  if (info === undefined) return undefined;
+  return info.isDirectory() ? 'Directory' : 'File';
+}

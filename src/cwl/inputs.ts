@@ -1,0 +1,236 @@
+/**
+ * Builds the input object of a run: defaults, type checks, and File/Directory normalisation
+ * (absolute paths, name fields, size, literals, `loadContents`, `loadListing`,
+ * `secondaryFiles`).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, stat, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CwlValidationError } from '../errors.js';
+import type { Evaluator } from './evaluate.js';
+import {
+  buildListing,
+  readContents,
+  setPathFields,
+  toLocalPath,
+  type ListingDepth,
+} from './files.js';
+import { asArray, findRequirement, isFileLike, isObject, localName } from './model.js';
+import type { CwlFileLike, CwlObject } from './model.js';
+import type { NamedTypes } from './schema.js';
+import { findSecondaryFiles } from './secondary-files.js';
+import { checkValue } from './types.js';
+
+/** What input normalisation needs to know about the run. */
+export interface InputContext {
+  process: CwlObject;
+  named: NamedTypes;
+  /** Folder of the job file: relative locations in the job resolve here. */
+  jobBaseDir: string;
+  /** Folder of the document: relative locations in `default` values resolve here. */
+  documentDir: string;
+  /** Folder that receives File and Directory literals and renamed inputs. */
+  stagingDir: string;
+}
+
+/**
+ * Applies defaults, checks each value against its declared type and returns the input object
+ * keyed by short input names. Files are not resolved yet; see {@link resolveInputFiles}.
+ */
+export function bindInputValues(
+  context: InputContext,
+  job: Record<string, unknown>,
+): { values: Record<string, unknown>; fromDefault: Set<string> } {
+  const values: Record<string, unknown> = {};
+  const fromDefault = new Set<string>();
+
+  for (const parameter of asArray(context.process.inputs).filter(isObject)) {
+    const name = localName(String(parameter.id));
+    let value = job[name];
+    if ((value === undefined || value === null) && parameter.default !== undefined) {
+      value = structuredClone(parameter.default);
+      fromDefault.add(name);
+    }
+    values[name] = checkValue(parameter.type, value ?? null, {
+      schemaDefs: context.named,
+      path: `inputs.${name}`,
+    });
+    continue;
+  }
+  return { values, fromDefault };
+}
+
+/**
+ * Resolves every File and Directory of the input object in place: absolute paths, name
+ * fields, size, literals written to the staging folder, `loadContents`, `loadListing` and
+ * `secondaryFiles` of each parameter.
+ */
+export async function resolveInputFiles(
+  context: InputContext,
+  values: Record<string, unknown>,
+  fromDefault: Set<string>,
+  evaluator: Evaluator,
+): Promise<void> {
+  for (const parameter of asArray(context.process.inputs).filter(isObject)) {
+    const name = localName(String(parameter.id));
+    const baseDir = fromDefault.has(name) ? context.documentDir : context.jobBaseDir;
+    values[name] = await resolveValue(values[name], baseDir, context);
+    await applyParameterFileOptions(parameter, values[name], context, evaluator);
+  }
+}
+
+async function resolveValue(
+  value: unknown,
+  baseDir: string,
+  context: Pick<InputContext, 'stagingDir'>,
+): Promise<unknown> {
+  if (Array.isArray(value)) {
+    return Promise.all(value.map((item) => resolveValue(item, baseDir, context)));
+  }
+  if (isFileLike(value)) return resolveFileLike(value, baseDir, context);
+  if (isObject(value)) {
+    for (const [key, field] of Object.entries(value)) {
+      value[key] = await resolveValue(field, baseDir, context);
+    }
+  }
+  return value;
+}
+
+/** Resolves one File or Directory, writing literals into the staging folder. */
+export async function resolveFileLike(
+  value: CwlFileLike,
+  baseDir: string,
+  context: Pick<InputContext, 'stagingDir'>,
+): Promise<CwlFileLike> {
+  const reference = value.location ?? value.path;
+  let localPath: string;
+
+  if (typeof reference === 'string') {
+    localPath = toLocalPath(reference, baseDir);
+    await checkExists(localPath, value.class);
+    if (typeof value.basename === 'string' && value.basename !== path.basename(localPath)) {
+      localPath = await stageRenamed(localPath, value.basename, context.stagingDir);
+    }
+  } else {
+    localPath = await writeLiteral(value, baseDir, context);
+  }
+
+  setPathFields(value, localPath);
+  if (value.class === 'File') value.size = (await stat(localPath)).size;
+  if (Array.isArray(value.secondaryFiles)) {
+    value.secondaryFiles = (await resolveValue(
+      value.secondaryFiles,
+      baseDir,
+      context,
+    )) as CwlFileLike[];
+  }
+  if (Array.isArray(value.listing) && typeof reference === 'string') {
+    value.listing = (await resolveValue(value.listing, baseDir, context)) as CwlFileLike[];
+  }
+  return value;
+}
+
+async function checkExists(localPath: string, kind: 'File' | 'Directory'): Promise<void> {
+  const info = await stat(localPath).catch(() => undefined);
+  const ok = info !== undefined && (kind === 'Directory' ? info.isDirectory() : info.isFile());
+  if (!ok) {
+    throw new CwlValidationError(
+      'CWL_INPUT_NOT_FOUND',
+      `input ${kind} ${localPath} not found; check the location in the job file`,
+    );
+  }
+}
+
+async function stageRenamed(
+  localPath: string,
+  basename: string,
+  stagingDir: string,
+): Promise<string> {
+  const dir = path.join(stagingDir, `renamed-${randomBytes(4).toString('hex')}`);
+  await mkdir(dir, { recursive: true });
+  const target = path.join(dir, basename);
+  await symlink(localPath, target);
+  return target;
+}
+
+/** Writes a File literal (`contents`) or creates a Directory literal (`listing`). */
+async function writeLiteral(
+  value: CwlFileLike,
+  baseDir: string,
+  context: Pick<InputContext, 'stagingDir'>,
+): Promise<string> {
+  const dir = path.join(context.stagingDir, `literal-${randomBytes(4).toString('hex')}`);
+  await mkdir(dir, { recursive: true });
+  const basename = value.basename ?? randomBytes(6).toString('hex');
+  const target = path.join(dir, basename);
+
+  if (value.class === 'File') {
+    if (typeof value.contents !== 'string') {
+      throw new CwlValidationError(
+        'CWL_INVALID_INPUT',
+        `invalid File object ${JSON.stringify(value).slice(0, 200)}: it needs "location", "path" or "contents"`,
+      );
+    }
+    await writeFile(target, value.contents);
+    return target;
+  }
+
+  await mkdir(target, { recursive: true });
+  for (const entry of asArray(value.listing).filter(isFileLike)) {
+    const resolved = await resolveFileLike(entry, baseDir, context);
+    await symlink(resolved.path as string, path.join(target, resolved.basename as string));
+  }
+  return target;
+}
+
+async function applyParameterFileOptions(
+  parameter: CwlObject,
+  value: unknown,
+  context: InputContext,
+  evaluator: Evaluator,
+): Promise<void> {
+  const binding = isObject(parameter.inputBinding) ? parameter.inputBinding : {};
+  const loadContents = parameter.loadContents === true || binding.loadContents === true;
+  const depth = listingDepth(parameter, context.process);
+
+  for (const item of flattenFileLikes(value)) {
+    if (item.class === 'File' && loadContents && item.contents === undefined) {
+      item.contents = await readContents(item.path as string);
+    }
+    if (item.class === 'Directory' && depth !== 'no_listing' && item.listing === undefined) {
+      item.listing = await buildListing(item.path as string, depth);
+    }
+    if (item.class === 'File' && parameter.secondaryFiles !== undefined) {
+      const found = await findSecondaryFiles(item, parameter.secondaryFiles, {
+        evaluator,
+        requiredByDefault: true,
+        errorKind: 'input',
+      });
+      const known = new Set(
+        asArray(item.secondaryFiles)
+          .filter(isFileLike)
+          .map((f) => f.path),
+      );
+      item.secondaryFiles = [
+        ...asArray(item.secondaryFiles).filter(isFileLike),
+        ...found.filter((f) => !known.has(f.path)),
+      ];
+    }
+  }
+}
+
+/** Returns `loadListing` of a parameter, else of LoadListingRequirement, else `no_listing`. */
+export function listingDepth(parameter: CwlObject, process: CwlObject): ListingDepth {
+  const own = parameter.loadListing;
+  if (typeof own === 'string') return own as ListingDepth;
+  const requirement = findRequirement(process, 'LoadListingRequirement')?.requirement;
+  const fromRequirement = requirement?.loadListing;
+  return typeof fromRequirement === 'string' ? (fromRequirement as ListingDepth) : 'no_listing';
+}
+
+/** Returns the top-level File and Directory objects of a value and of its arrays. */
+function flattenFileLikes(value: unknown): CwlFileLike[] {
+  if (isFileLike(value)) return [value];
+  if (Array.isArray(value)) return value.flatMap(flattenFileLikes);
+  return [];
+}

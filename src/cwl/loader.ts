@@ -1,0 +1,153 @@
+/**
+ * Loads a CWL document into plain JSON. The YAML is parsed with `yaml`, checked against the
+ * rules of its declared version, then normalised by cwl-ts-auto (ids, type shorthands, map
+ * forms) and saved back to plain objects with full IRIs, which the engine runs on.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { ValidationException, loadDocument } from 'cwl-ts-auto';
+// The package index does not export these two; its internal module does.
+import { Fetcher, LoadingOptions } from 'cwl-ts-auto/dist/util/Internal.js';
+import { CwlValidationError } from '../errors.js';
+import { checkVersionRules, upgradeToCurrentVersion } from './versions.js';
+import type { CwlObject } from './model.js';
+
+/** A loaded process and the document it came from. */
+export interface LoadedDocument {
+  /** The process to run, as plain JSON with full-IRI ids and `cwlVersion: v1.2`. */
+  process: CwlObject;
+  /** Every process of the file: one entry, or all entries of a packed `$graph`. */
+  graph: CwlObject[];
+  /** `file://` URI of the document, without fragment. */
+  uri: string;
+  /** `cwlVersion` as written in the document, before the in-memory upgrade. */
+  originalVersion: string;
+}
+
+/** Reads `file://` URLs only, so a document can never make the engine open a network connection. */
+class LocalFileFetcher extends Fetcher {
+  async fetchText(url: string): Promise<string> {
+    if (!url.startsWith('file:')) {
+      throw new ValidationException(`cannot fetch ${url}: only local files can be imported`);
+    }
+    try {
+      return await readFile(fileURLToPath(url), 'utf8');
+    } catch (error) {
+      throw new ValidationException(`cannot read ${url}: ${(error as Error).message}`);
+    }
+  }
+
+  checkExists(url: string): boolean {
+    return url.startsWith('file:');
+  }
+
+  urljoin(baseUrl: string, url: string): string {
+    return new URL(url, baseUrl).href;
+  }
+}
+
+/** Splits `doc.cwl#frag` into the file path and the fragment, if any. */
+export function splitFragment(document: string): { file: string; fragment: string | undefined } {
+  const hash = document.lastIndexOf('#');
+  if (hash < 0) return { file: document, fragment: undefined };
+  return { file: document.slice(0, hash), fragment: document.slice(hash + 1) };
+}
+
+/**
+ * Loads the CWL document `document` (a path, optionally followed by `#fragment`) and returns
+ * the selected process as plain JSON. Throws CwlValidationError for an unreadable or invalid
+ * document, an unknown `cwlVersion` included.
+ */
+export async function loadCwlDocument(document: string, text?: string): Promise<LoadedDocument> {
+  const { file, fragment } = splitFragment(document);
+  const absolute = path.resolve(file);
+  const uri = pathToFileURL(absolute).href;
+  const raw = parseDocumentText(text ?? (await readDocumentText(absolute)), absolute);
+  const originalVersion = checkVersionRules(raw, absolute);
+
+  let loaded: unknown;
+  try {
+    const options = new LoadingOptions({ fileUri: uri, fetcher: new LocalFileFetcher() });
+    options.idx[uri] = raw;
+    loaded = await loadDocument(raw, uri, options);
+  } catch (error) {
+    throw new CwlValidationError(
+      'CWL_INVALID_DOCUMENT',
+      `invalid CWL document ${absolute}: ${firstLines((error as Error).message)}`,
+      { cause: error },
+    );
+  }
+
+  const graph = (Array.isArray(loaded) ? loaded : [loaded]).map(saveProcess);
+  for (const entry of graph) upgradeToCurrentVersion(entry, originalVersion);
+  const process = selectProcess(graph, uri, fragment, absolute);
+  return { process, graph, uri, originalVersion };
+}
+
+async function readDocumentText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CwlValidationError(
+      'CWL_INVALID_DOCUMENT',
+      `cannot read CWL document ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+      { cause: error },
+    );
+  }
+}
+
+function parseDocumentText(text: string, file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text, { uniqueKeys: false });
+  } catch (error) {
+    throw new CwlValidationError(
+      'CWL_INVALID_DOCUMENT',
+      `invalid YAML in ${file}: ${firstLines((error as Error).message)}`,
+      { cause: error },
+    );
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CwlValidationError(
+      'CWL_INVALID_DOCUMENT',
+      `invalid CWL document ${file}: expected a mapping at the top level`,
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function saveProcess(entry: unknown): CwlObject {
+  const saveable = entry as { save: (top: boolean, base: string, relative: boolean) => unknown };
+  return saveable.save(true, '', false) as CwlObject;
+}
+
+/**
+ * Picks the process named by `fragment` from a packed `$graph`, or `#main` when no fragment is
+ * given. cwl-ts-auto 0.1.3 returns the whole graph as an array and picks nothing itself.
+ */
+function selectProcess(
+  graph: CwlObject[],
+  uri: string,
+  fragment: string | undefined,
+  file: string,
+): CwlObject {
+  if (graph.length === 1 && fragment === undefined) return graph[0] as CwlObject;
+
+  const wanted = fragment ?? 'main';
+  const found = graph.find((entry) => entry.id === `${uri}#${wanted}`);
+  if (found !== undefined) return found;
+  if (fragment === undefined && graph.length === 1) return graph[0] as CwlObject;
+
+  const names = graph.map((entry) => `#${String(entry.id).split('#').pop()}`).join(', ');
+  throw new CwlValidationError(
+    'CWL_INVALID_DOCUMENT',
+    `process #${wanted} not found in ${file}; it contains ${names || 'no process'}`,
+  );
+}
+
+function firstLines(message: string): string {
+  const lines = message.split('\n').filter((line) => line.trim() !== '');
+  return lines.slice(0, 6).join(' ').replace(/\s+/g, ' ').slice(0, 800);
+}

@@ -1,0 +1,19 @@
+/** State shared by the runners of every process class during one run. */
+import type { RunDocumentOptions } from './index.js';
+import type { CwlObject } from './model.js';
+import type { NamedTypes } from './schema.js';
+
+/** One process being run, with its resolved input object and private folders. */
+export interface ProcessRun {
+  process: CwlObject;
+  /** Input object with defaults applied and Files resolved, keyed by short input names. */
+  inputs: Record<string, unknown>;
+  named: NamedTypes;
+  /** The tool's own output folder (`runtime.outdir`); outputs move to `options.outdir` after. */
+  jobDir: string;
+  /** `runtime.tmpdir`. */
+  tmpDir: string;
+  /** Folder for File and Directory literals and renamed inputs. */
+  stagingDir: string;
+  options: RunDocumentOptions;
+}

@@ -1,0 +1,156 @@
+/**
+ * Moves the Files and Directories of an output object from the tool's private output folder
+ * to the run's final output folder, and fills in `size`, `checksum` and listings there.
+ */
+import { cp, lstat, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { buildListing, computeChecksum, setPathFields, statKind } from './files.js';
+import { isFileLike, isObject, type CwlFileLike } from './model.js';
+
+/**
+ * Relocates every File and Directory in `outputs` from `jobDir` into `outdir`, keeping its
+ * path relative to `jobDir`. Files that live elsewhere (inputs passed through) are copied into
+ * `outdir`. Returns the output object with rewritten locations, sizes and checksums.
+ */
+export async function relocateOutputs(
+  outputs: Record<string, unknown>,
+  jobDir: string,
+  outdir: string,
+): Promise<Record<string, unknown>> {
+  const moved = new Map<string, string>();
+  const relocated = (await relocateValue(outputs, { jobDir, outdir, moved })) as Record<
+    string,
+    unknown
+  >;
+  await replaceOutsideLinks(outdir, [...moved.values()]);
+  return (await finishValue(relocated)) as Record<string, unknown>;
+}
+
+interface RelocateState {
+  jobDir: string;
+  outdir: string;
+  /** Old path to new path of everything moved or copied so far. */
+  moved: Map<string, string>;
+}
+
+async function relocateValue(value: unknown, state: RelocateState): Promise<unknown> {
+  if (Array.isArray(value)) {
+    const items: unknown[] = [];
+    for (const item of value) items.push(await relocateValue(item, state));
+    return items;
+  }
+  if (!isObject(value)) return value;
+  if (isFileLike(value) && typeof value.path === 'string') {
+    const target = await relocatePath(value.path, state);
+    setPathFields(value, target);
+    if (value.class === 'File') delete value.dirname;
+    if (value.class === 'Directory') delete value.dirname;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    copy[key] =
+      key === 'listing' && value.class === 'Directory' ? field : await relocateValue(field, state);
+  }
+  return copy;
+}
+
+async function relocatePath(source: string, state: RelocateState): Promise<string> {
+  const known = state.moved.get(source);
+  if (known !== undefined) return known;
+
+  const relative = path.relative(state.jobDir, source);
+  const insideJob = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  const target = insideJob
+    ? path.join(state.outdir, relative)
+    : await freeName(state.outdir, path.basename(source), state);
+
+  const parentMoved = [...state.moved.entries()].find(([from]) =>
+    source.startsWith(from + path.sep),
+  );
+  if (parentMoved !== undefined) {
+    const moved = path.join(parentMoved[1], path.relative(parentMoved[0], source));
+    state.moved.set(source, moved);
+    return moved;
+  }
+
+  await mkdir(path.dirname(target), { recursive: true });
+  if (insideJob) await moveEntry(source, target);
+  else await cp(source, target, { recursive: true, dereference: true, force: true });
+  state.moved.set(source, target);
+  return target;
+}
+
+async function freeName(outdir: string, basename: string, state: RelocateState): Promise<string> {
+  const taken = new Set(state.moved.values());
+  let candidate = path.join(outdir, basename);
+  for (let n = 2; taken.has(candidate) || (await statKind(candidate)) !== undefined; n++) {
+    candidate = path.join(outdir, `${basename}_${n}`);
+  }
+  return candidate;
+}
+
+/** Renames, or copies and deletes when the folders sit on different file systems. */
+async function moveEntry(source: string, target: string): Promise<void> {
+  await rm(target, { recursive: true, force: true });
+  try {
+    await rename(source, target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    await cp(source, target, { recursive: true, verbatimSymlinks: true });
+    await rm(source, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Replaces symbolic links among the relocated entries (staged inputs) with copies of what they
+ * point to, because the staging folders they point into are deleted after the run.
+ */
+async function replaceOutsideLinks(outdir: string, entries: string[]): Promise<void> {
+  for (const entry of entries) await replaceLinksUnder(entry, outdir);
+}
+
+async function replaceLinksUnder(entry: string, outdir: string): Promise<void> {
+  const info = await lstat(entry).catch(() => undefined);
+  if (info === undefined) return;
+  if (info.isSymbolicLink()) {
+    const target = path.resolve(path.dirname(entry), await readlink(entry));
+    if (target.startsWith(outdir + path.sep)) return;
+    await rm(entry, { force: true });
+    await cp(target, entry, { recursive: true, dereference: true });
+    return;
+  }
+  if (!info.isDirectory()) return;
+  for (const name of await readdir(entry)) await replaceLinksUnder(path.join(entry, name), outdir);
+}
+
+/** Fills in `size` and `checksum` of Files and the deep listing of Directories. */
+async function finishValue(value: unknown): Promise<unknown> {
+  if (Array.isArray(value)) return Promise.all(value.map(finishValue));
+  if (!isObject(value)) return value;
+  if (isFileLike(value)) return finishFileLike(value);
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) copy[key] = await finishValue(field);
+  return copy;
+}
+
+async function finishFileLike(value: CwlFileLike): Promise<CwlFileLike> {
+  const file = value.path as string;
+  if (value.class === 'File') {
+    value.size = (await lstat(file)).size;
+    value.checksum = await computeChecksum(file);
+  } else {
+    value.listing = await buildListing(file, 'deep_listing', true);
+    stripDirnames(value.listing);
+  }
+  if (Array.isArray(value.secondaryFiles)) {
+    value.secondaryFiles = (await finishValue(value.secondaryFiles)) as CwlFileLike[];
+  }
+  return value;
+}
+
+function stripDirnames(listing: CwlFileLike[]): void {
+  for (const entry of listing) {
+    delete entry.dirname;
+    if (Array.isArray(entry.listing)) stripDirnames(entry.listing);
+  }
+}

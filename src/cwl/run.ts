@@ -1,0 +1,125 @@
+/**
+ * Entry of the CWL engine: loads a document, builds the input object, dispatches on the
+ * process class and moves the outputs into the output folder.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CwlUnsupportedError } from '../errors.js';
+import { runCommandLineTool } from './command-tool.js';
+import { createEvaluator } from './evaluate.js';
+import { runExpressionTool } from './expression-tool.js';
+import type { ProcessStatus, RunDocumentOptions, RunDocumentResult } from './index.js';
+import { bindInputValues, resolveInputFiles, type InputContext } from './inputs.js';
+import { loadCwlDocument } from './loader.js';
+import { asArray, isObject, type CwlObject } from './model.js';
+import type { ProcessRun } from './process-run.js';
+import { relocateOutputs } from './relocate.js';
+import { collectNamedTypes } from './schema.js';
+
+type ProcessRunner = (
+  run: ProcessRun,
+) => Promise<{ status: ProcessStatus; outputs: Record<string, unknown> }>;
+
+/** Runners by process class; Workflow and Operation are not here yet. */
+const RUNNERS: Record<string, ProcessRunner> = {
+  CommandLineTool: runCommandLineTool,
+  ExpressionTool: runExpressionTool,
+};
+
+/** Requirement classes this engine honours or can safely ignore when listed under `requirements`. */
+const SUPPORTED_REQUIREMENTS = new Set([
+  'InlineJavascriptRequirement',
+  'SchemaDefRequirement',
+  'LoadListingRequirement',
+  'InitialWorkDirRequirement',
+  'EnvVarRequirement',
+  'ShellCommandRequirement',
+  'ResourceRequirement',
+  'SoftwareRequirement',
+  'WorkReuse',
+  'NetworkAccess',
+  'InplaceUpdateRequirement',
+  'ToolTimeLimit',
+  'SubworkflowFeatureRequirement',
+  'ScatterFeatureRequirement',
+  'MultipleInputFeatureRequirement',
+  'StepInputExpressionRequirement',
+]);
+
+/**
+ * Loads the CWL document of `options`, runs it with `options.job` and returns the output
+ * object, with Files and Directories moved into `options.outdir`. Throws CwlValidationError,
+ * CwlUnsupportedError or CwlExecutionError.
+ */
+export async function runDocument(options: RunDocumentOptions): Promise<RunDocumentResult> {
+  const loaded = await loadCwlDocument(options.document, options.documentText);
+  const process = loaded.process;
+  const runner = selectRunner(process);
+
+  const outdir = path.resolve(options.outdir);
+  await mkdir(outdir, { recursive: true });
+  const base = path.resolve(options.tmpdirPrefix ?? os.tmpdir());
+  await mkdir(base, { recursive: true });
+  const root = await mkdtemp(path.join(base, 'ctao-cwl-'));
+
+  try {
+    const run = await prepareRun(process, loaded.uri, options, root);
+    const result = await runner(run);
+    const outputs = await relocateOutputs(result.outputs, run.jobDir, outdir);
+    return { status: result.status, outputs };
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+function selectRunner(process: CwlObject): ProcessRunner {
+  const className = String(process.class);
+  const runner = RUNNERS[className];
+  if (runner === undefined) {
+    throw new CwlUnsupportedError('CWL_UNSUPPORTED', `${className} is not supported yet`);
+  }
+  for (const requirement of asArray(process.requirements).filter(isObject)) {
+    const name = String(requirement.class);
+    if (name === 'DockerRequirement') {
+      throw new CwlUnsupportedError(
+        'CWL_UNSUPPORTED',
+        'DockerRequirement is not supported: no container engine is available; move it under "hints" to run on the host',
+      );
+    }
+    if (!SUPPORTED_REQUIREMENTS.has(name)) {
+      throw new CwlUnsupportedError('CWL_UNSUPPORTED', `requirement ${name} is not supported`);
+    }
+  }
+  return runner;
+}
+
+async function prepareRun(
+  process: CwlObject,
+  documentUri: string,
+  options: RunDocumentOptions,
+  root: string,
+): Promise<ProcessRun> {
+  const jobDir = path.join(root, 'out');
+  const tmpDir = path.join(root, 'tmp');
+  const stagingDir = path.join(root, 'stage');
+  for (const dir of [jobDir, tmpDir, stagingDir]) await mkdir(dir);
+
+  const named = collectNamedTypes(process);
+  const context: InputContext = {
+    process,
+    named,
+    jobBaseDir: path.resolve(options.jobBaseDir),
+    documentDir: path.dirname(fileURLToPath(documentUri)),
+    stagingDir,
+  };
+  const { values, fromDefault } = bindInputValues(context, options.job);
+  await resolveInputFiles(
+    context,
+    values,
+    fromDefault,
+    createEvaluator(process, values, undefined),
+  );
+  return { process, inputs: values, named, jobDir, tmpDir, stagingDir, options };
+}
