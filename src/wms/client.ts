@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, WmsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PILOT_VERSION } from '../version.js';
-import { answerError, expectShape, parseJson } from './answers.js';
+import { responseError, expectShape, parseJson } from './responses.js';
 import { ServiceClock } from './clock.js';
-import { WmsErrorCode } from './errors.js';
+import { WmsErrorCode, errorDetail } from './errors.js';
 import { JobTokens } from './job-tokens.js';
 import { downloadSandbox, uploadSandbox, type SandboxCalls } from './sandbox.js';
 import { buildStatusBody, readBatchResult } from './status.js';
@@ -19,7 +19,7 @@ import {
   headerValue,
   parseRetryAfter,
   type CallContext,
-  type HttpAnswer,
+  type HttpResponse,
   type HttpRequest,
   type RetryPolicy,
 } from './transport.js';
@@ -122,19 +122,19 @@ export class WmsClient {
   async setPilotStatus(fields: PilotFields, options?: CallOptions): Promise<void> {
     const label = 'PATCH /api/pilots/metadata';
     const body = JSON.stringify({ [this.pilotStamp]: fields });
-    const answer = await this.call({ kind: 'pilot' }, jsonRequest(label, body), options);
-    if (answer.status !== 204 && answer.status !== 200) throw answerError(label, answer);
+    const response = await this.call({ kind: 'pilot' }, jsonRequest(label, body), options);
+    if (response.status !== 204 && response.status !== 200) throw responseError(label, response);
   }
 
   /** Sends a batch of the pilot's log lines. Raises WMS_NOT_FOUND when the route is missing. */
   async sendPilotLogs(lines: PilotLogLine[], options?: CallOptions): Promise<void> {
     const label = 'POST /api/pilots/internal/message';
-    const answer = await this.call(
+    const response = await this.call(
       { kind: 'pilot' },
       jsonRequest(label, JSON.stringify({ lines })),
       options,
     );
-    if (answer.status !== 204 && answer.status !== 200) throw answerError(label, answer);
+    if (response.status !== 204 && response.status !== 200) throw responseError(label, response);
   }
 
   /**
@@ -150,21 +150,21 @@ export class WmsClient {
       pilot_version: this.pilotVersion,
       benchmark: request.benchmark,
     });
-    // NOTE: a retry after an answer lost in transit can match a second job while the first
+    // NOTE: a retry after a response lost in transit can match a second job while the first
     // stays Matched on the service until it is declared stalled.
-    const answer = await this.call({ kind: 'pilot' }, jsonRequest(label, body), options);
+    const response = await this.call({ kind: 'pilot' }, jsonRequest(label, body), options);
 
-    if (answer.status === 204) {
-      const retryAfterMs = parseRetryAfter(headerValue(answer.headers['retry-after']));
+    if (response.status === 204) {
+      const retryAfterMs = parseRetryAfter(headerValue(response.headers['retry-after']));
       if (retryAfterMs === undefined) return { kind: 'none' };
       return { kind: 'none', retryAfterSeconds: Math.ceil(retryAfterMs / 1000) };
     }
-    if (answer.status === 409) {
-      return { kind: 'refused', detail: answerError(label, answer).message };
+    if (response.status === 409) {
+      return { kind: 'refused', detail: errorDetail(response.text) };
     }
-    if (answer.status !== 200) throw answerError(label, answer);
+    if (response.status !== 200) throw responseError(label, response);
 
-    const job = parseJson<MatchedJob>(label, answer);
+    const job = parseJson<MatchedJob>(label, response);
     checkMatchedJob(label, job);
     this.jobTokens.store(job.job_id, job.credentials.access_token, job.credentials.expires_in);
     this.log.info({ jobId: job.job_id }, 'job matched');
@@ -190,41 +190,68 @@ export class WmsClient {
   ): Promise<JobBatchResult> {
     const label = 'PATCH /api/jobs/status';
     const body = buildStatusBody(records, this.clock);
-    const answer = await this.call({ kind: 'pilot' }, jsonRequest(label, body), options);
-    return readBatchResult(label, answer, Object.keys(records));
+    const response = await this.call({ kind: 'pilot' }, jsonRequest(label, body), options);
+    return readBatchResult(label, response, Object.keys(records));
   }
 
   /**
-   * Sends heartbeats of the pilot's running jobs and returns the commands in the answer.
+   * Sends heartbeats of the pilot's running jobs and returns the commands in the response.
    * A job the service does not know comes back in `unknownJobIds` instead of raising.
    */
   async heartbeat(
     data: Record<JobId, HeartbeatData>,
     options?: CallOptions,
   ): Promise<HeartbeatResult> {
-    const jobIds = Object.keys(data).map(Number);
-    if (jobIds.length === 0) return { commands: [], unknownJobIds: [] };
+    if (Object.keys(data).length === 0) return { commands: [], unknownJobIds: [] };
+    return this.heartbeatIn(data, this.context(options));
+  }
 
-    const context = this.context(options);
+  private async heartbeatIn(
+    data: Record<JobId, HeartbeatData>,
+    context: CallContext,
+  ): Promise<HeartbeatResult> {
     const label = 'PATCH /api/jobs/heartbeat';
-    // DiracX answers a bare 500 for the whole call when one job is unknown, so a 500 is not
+    const jobIds = Object.keys(data).map(Number);
+    // DiracX returns a bare 500 for the whole call when one job is unknown, so a 500 is not
     // retried: the jobs are sent one by one to find which one the service rejects.
     const request = { ...jsonRequest(label, JSON.stringify(data)), retryOn500: false };
-    const answer = await this.callIn({ kind: 'pilot' }, request, context);
+    const response = await this.callIn({ kind: 'pilot' }, request, context);
 
-    if (answer.status === 200) return { commands: readCommands(label, answer), unknownJobIds: [] };
-    if (answer.status !== 500) throw answerError(label, answer);
+    if (response.status === 200) {
+      return { commands: readCommands(label, response), unknownJobIds: [] };
+    }
+    if (response.status !== 500) throw responseError(label, response);
     if (jobIds.length === 1) {
-      this.log.warn({ jobId: jobIds[0] }, 'heartbeat answered 500, job may be unknown');
+      this.log.warn({ jobId: jobIds[0] }, 'heartbeat failed with 500, job may be unknown');
       return { commands: [], unknownJobIds: jobIds };
     }
+    return this.heartbeatOneByOne(data, jobIds, context);
+  }
 
+  /**
+   * Sends one heartbeat per job. Commands are delivered once, so the commands already
+   * received are returned even when a later call fails; that failure is logged instead.
+   */
+  private async heartbeatOneByOne(
+    data: Record<JobId, HeartbeatData>,
+    jobIds: JobId[],
+    context: CallContext,
+  ): Promise<HeartbeatResult> {
     const result: HeartbeatResult = { commands: [], unknownJobIds: [] };
+    let succeeded = 0;
+    let firstError: unknown;
     for (const jobId of jobIds) {
-      const single = await this.heartbeat({ [jobId]: data[jobId] as HeartbeatData }, options);
-      result.commands.push(...single.commands);
-      result.unknownJobIds.push(...single.unknownJobIds);
+      try {
+        const single = await this.heartbeatIn({ [jobId]: data[jobId] as HeartbeatData }, context);
+        result.commands.push(...single.commands);
+        result.unknownJobIds.push(...single.unknownJobIds);
+        succeeded += 1;
+      } catch (error) {
+        this.log.warn({ jobId, err: error }, 'heartbeat failed');
+        firstError ??= error;
+      }
     }
+    if (succeeded === 0) throw firstError;
     return result;
   }
 
@@ -235,8 +262,8 @@ export class WmsClient {
   ): Promise<void> {
     const label = 'PATCH /api/jobs/metadata';
     const body = JSON.stringify(metadata);
-    const answer = await this.call({ kind: 'pilot' }, jsonRequest(label, body), options);
-    if (answer.status !== 204 && answer.status !== 200) throw answerError(label, answer);
+    const response = await this.call({ kind: 'pilot' }, jsonRequest(label, body), options);
+    if (response.status !== 204 && response.status !== 200) throw responseError(label, response);
   }
 
   /**
@@ -245,12 +272,9 @@ export class WmsClient {
    */
   async reschedule(jobIds: JobId[], options?: CallOptions): Promise<JobBatchResult> {
     const label = 'POST /api/jobs/reschedule';
-    const request = {
-      ...jsonRequest(label, JSON.stringify({ job_ids: jobIds })),
-      method: 'POST' as const,
-    };
-    const answer = await this.call({ kind: 'pilot' }, request, options);
-    return readBatchResult(label, answer, jobIds.map(String));
+    const request = jsonRequest(label, JSON.stringify({ job_ids: jobIds }));
+    const response = await this.call({ kind: 'pilot' }, request, options);
+    return readBatchResult(label, response, jobIds.map(String));
   }
 
   /**
@@ -280,25 +304,22 @@ export class WmsClient {
   }
 
   /**
-   * Assigns an uploaded sandbox to a job as its output sandbox. An answer that the same
-   * sandbox is already assigned counts as success, because it means an earlier try arrived.
+   * Assigns an uploaded sandbox to a job as its output sandbox. A 400 saying that the same
+   * sandbox is already assigned counts as success, because an earlier try got through.
    */
   async assignOutputSandbox(jobId: JobId, pfn: string, options?: CallOptions): Promise<void> {
     const label = `PATCH /api/jobs/${jobId}/sandbox/output`;
-    const request = {
-      ...jsonRequest(label, JSON.stringify(pfn)),
-      path: `/api/jobs/${jobId}/sandbox/output`,
-    };
-    const answer = await this.call({ kind: 'job', jobId }, request, options);
-    if (answer.status === 200 || answer.status === 204) return;
-    if (answer.status === 400 && /already assigned/i.test(answer.text)) {
+    const request = jsonRequest(label, JSON.stringify(pfn));
+    const response = await this.call({ kind: 'job', jobId }, request, options);
+    if (response.status === 200 || response.status === 204) return;
+    if (response.status === 400 && /already assigned/i.test(response.text)) {
       this.log.info({ jobId }, 'output sandbox was already assigned');
       return;
     }
-    throw answerError(label, answer);
+    throw responseError(label, response);
   }
 
-  /** Returns the service's current time, estimated from the `Date` headers of its answers. */
+  /** Returns the service's current time, estimated from the `Date` headers of its responses. */
   serviceNow(): Date {
     return this.clock.serviceNow();
   }
@@ -330,7 +351,7 @@ export class WmsClient {
     owner: TokenOwner,
     request: RouteRequest,
     options: CallOptions | undefined,
-  ): Promise<HttpAnswer> {
+  ): Promise<HttpResponse> {
     return this.callIn(owner, request, this.context(options));
   }
 
@@ -343,10 +364,10 @@ export class WmsClient {
     owner: TokenOwner,
     request: RouteRequest,
     context: CallContext,
-  ): Promise<HttpAnswer> {
+  ): Promise<HttpResponse> {
     const first = await this.tokenFor(owner, context);
-    const answer = await this.transport.send(this.withToken(request, first), context);
-    if (answer.status !== 401) return answer;
+    const response = await this.transport.send(this.withToken(request, first), context);
+    if (response.status !== 401) return response;
 
     this.log.info({ route: request.label, tokenOwner: owner.kind }, 'token rejected, renewing');
     if (owner.kind === 'pilot') await this.pilotTokens.refresh(first, context);
@@ -383,9 +404,9 @@ export class WmsClient {
   ): Promise<{ access_token: string; expires_in: number }> {
     const label = 'POST /api/pilots/internal/job-token';
     const request = jsonRequest(label, JSON.stringify({ job_id: jobId }));
-    const answer = await this.callIn({ kind: 'pilot' }, { ...request, method: 'POST' }, context);
-    if (answer.status !== 200) throw answerError(label, answer);
-    const body = parseJson<{ access_token?: unknown; expires_in?: unknown }>(label, answer);
+    const response = await this.callIn({ kind: 'pilot' }, request, context);
+    if (response.status !== 200) throw responseError(label, response);
+    const body = parseJson<{ access_token?: unknown; expires_in?: unknown }>(label, response);
     expectShape(
       typeof body.access_token === 'string' && typeof body.expires_in === 'number',
       label,
@@ -411,8 +432,8 @@ function jsonRequest(label: string, body: string): RouteRequest {
   return { label, method, path, headers: JSON_HEADERS, body };
 }
 
-function readCommands(label: string, answer: HttpAnswer): JobCommand[] {
-  const commands = parseJson<unknown>(label, answer);
+function readCommands(label: string, response: HttpResponse): JobCommand[] {
+  const commands = parseJson<unknown>(label, response);
   expectShape(Array.isArray(commands), label, 'a list of commands');
   return commands as JobCommand[];
 }

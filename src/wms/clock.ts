@@ -1,5 +1,5 @@
 /**
- * Estimates the central service's clock from the `Date` headers of its answers. The service
+ * Estimates the central service's clock from the `Date` headers of its responses. The service
  * orders a job's status records by their timestamps and stamps heartbeat records with its own
  * clock, so the pilot's records must be stamped in the service's time, not the node's.
  */
@@ -18,7 +18,7 @@ export class ServiceClock {
   constructor(private readonly now: () => number = Date.now) {}
 
   /**
-   * Adds one sample: a `Date` header value from an answer to a request sent at local time
+   * Adds one sample: a `Date` header value from the response to a request sent at local time
    * `sentAtMs` and whose headers arrived at `receivedAtMs`. Invalid dates are ignored.
    */
   observe(dateHeader: string | undefined, sentAtMs: number, receivedAtMs: number): void {
@@ -104,7 +104,9 @@ export function parseMicroseconds(timestamp: string): number | undefined {
   const match = ZONED_TIMESTAMP.exec(timestamp);
   if (match === null) return undefined;
   const [, seconds, fraction = '', zone] = match;
-  const wholeMs = Date.parse(`${seconds}${zone === 'Z' ? 'Z' : zone}`);
+  const offset =
+    zone === 'Z' || zone?.includes(':') ? zone : `${zone?.slice(0, 3)}:${zone?.slice(3)}`;
+  const wholeMs = Date.parse(`${seconds}${offset}`);
   if (Number.isNaN(wholeMs)) return undefined;
   const digits = fraction.slice(1).padEnd(6, '0').slice(0, 6);
   return wholeMs * 1000 + Number(digits);

@@ -8,7 +8,7 @@ import { WmsError } from '../errors.js';
 export const WmsErrorCode = {
   /** No connection, or it broke, until the call's deadline. Retry later. */
   Unreachable: 'WMS_UNREACHABLE',
-  /** The service kept answering 5xx, 408 or 429 until the call's deadline. Retry later. */
+  /** The service kept returning 5xx, 408 or 429 until the call's deadline. Retry later. */
   Unavailable: 'WMS_UNAVAILABLE',
   /** Credentials rejected even after a token refresh. Stop the pilot. */
   Unauthorized: 'WMS_UNAUTHORIZED',
@@ -22,7 +22,7 @@ export const WmsErrorCode = {
   VersionRefused: 'WMS_VERSION_REFUSED',
   /** A downloaded sandbox does not match the sha256 in its reference. */
   ChecksumMismatch: 'WMS_CHECKSUM_MISMATCH',
-  /** The service answered with a body the client cannot read. */
+  /** A response body the client cannot parse. */
   InvalidResponse: 'WMS_INVALID_RESPONSE',
   /** The caller passed a value the client cannot send. A bug in the caller. */
   InvalidRequest: 'WMS_INVALID_REQUEST',
@@ -32,7 +32,7 @@ export const WmsErrorCode = {
   Aborted: 'WMS_ABORTED',
 } as const;
 
-/** What a caller should do after a {@link WmsError}. */
+/** Action a caller should take after a {@link WmsError}. */
 export type WmsErrorAction = 'retry-later' | 'give-up' | 'stop-pilot';
 
 const RETRY_LATER_CODES = new Set<string>([WmsErrorCode.Unreachable, WmsErrorCode.Unavailable]);
@@ -53,10 +53,10 @@ export function wmsErrorAction(error: unknown): WmsErrorAction {
   return 'give-up';
 }
 
-/** HTTP statuses retried inside a call. 500 is retried too, except where a route says not. */
+/** HTTP statuses retried inside a call. 500 is retried too, except on routes that opt out. */
 const RETRYABLE_STATUSES = new Set([408, 429, 502, 503, 504]);
 
-/** Returns true when an answer with this status should be retried inside the call. */
+/** Returns true when a response with this status should be retried inside the call. */
 export function isRetryableStatus(status: number, retryOn500: boolean): boolean {
   if (status === 500) return retryOn500;
   return RETRYABLE_STATUSES.has(status);
@@ -74,12 +74,12 @@ const RETRYABLE_TRANSPORT_CAUSES: Record<string, string> = {
   EAI_AGAIN: 'temporary DNS failure',
   ENOTFOUND: 'host name not found',
   UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-  UND_ERR_HEADERS_TIMEOUT: 'no answer before the request timeout',
-  UND_ERR_BODY_TIMEOUT: 'answer body stalled past the request timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'no response before the request timeout',
+  UND_ERR_BODY_TIMEOUT: 'response body stalled past the request timeout',
   UND_ERR_SOCKET: 'connection closed by the other side',
   UND_ERR_CLOSED: 'connection closed',
   UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'request body length changed while sending',
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'answer shorter than its Content-Length',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'response shorter than its Content-Length',
 };
 
 /** TLS error codes from Node: retrying cannot help, the configuration is wrong. */
@@ -92,7 +92,7 @@ export interface TransportFailure {
   cause: string;
 }
 
-/** Sorts an error thrown by undici while sending a request or reading its answer. */
+/** Sorts an error thrown by undici while sending a request or reading its response. */
 export function sortTransportError(error: unknown): TransportFailure {
   const code = findErrorCode(error);
   if (code !== undefined && code in RETRYABLE_TRANSPORT_CAUSES) {
@@ -124,7 +124,7 @@ function findErrorCode(error: unknown): string | undefined {
 const MAX_DETAIL_CHARS = 300;
 
 /**
- * Returns the `detail` of an error body as text, shortened: the service answers
+ * Returns the `detail` of an error body as text, shortened: the service returns
  * `{"detail": "text"}`, or a list of problems for validation errors (422).
  */
 export function errorDetail(bodyText: string): string {
@@ -142,7 +142,7 @@ export function errorDetail(bodyText: string): string {
 }
 
 /**
- * Returns true when a 400 answer says the `DiracX-Client-Version` header is too old.
+ * Returns true when a 400 response states that the `DiracX-Client-Version` header is too old.
  * NOTE: DiracX gives no stable error code for this, so the check reads the detail text.
  */
 export function isVersionRejection(status: number, detail: string): boolean {

@@ -1,9 +1,10 @@
 /**
- * Job-scoped tokens: the first comes with the match answer, later ones from the job-token
+ * Job-scoped tokens: the first comes with the match response, later ones from the job-token
  * route, asked for before expiry or after a 401.
  */
 import type { Logger } from '../log.js';
 import type { ServiceClock } from './clock.js';
+import { wmsErrorAction } from './errors.js';
 import { type HeldToken, holdToken } from './tokens.js';
 import type { CallContext } from './transport.js';
 import type { JobId } from './types.js';
@@ -25,7 +26,7 @@ export class JobTokens {
     private readonly log: Logger,
   ) {}
 
-  /** Stores the token that came with a job's match answer. */
+  /** Stores the token that came with a job's match response. */
   store(jobId: JobId, accessToken: string, expiresInSeconds: number): void {
     this.tokens.set(jobId, holdToken(accessToken, expiresInSeconds, this.clock));
   }
@@ -37,7 +38,8 @@ export class JobTokens {
 
   /**
    * Returns a valid token for the job, renewing it first when it is past 75 % of its
-   * lifetime. When renewal fails but the old token has not expired yet, the old one is used.
+   * lifetime. When the service cannot be reached for renewal, the old token is used until it
+   * expires.
    */
   async get(jobId: JobId, context: CallContext): Promise<string> {
     const held = this.tokens.get(jobId);
@@ -46,9 +48,10 @@ export class JobTokens {
     try {
       await this.renew(jobId, held?.value, context);
     } catch (error) {
-      if (held === undefined || Date.now() >= held.expiresAt) throw error;
+      const usable = held !== undefined && Date.now() < held.expiresAt;
+      if (!usable || wmsErrorAction(error) !== 'retry-later') throw error;
       this.log.warn({ jobId, err: error }, 'job token renewal failed, using the current token');
-      return held.value;
+      return held!.value;
     }
     return (this.tokens.get(jobId) as HeldToken).value;
   }
@@ -72,8 +75,8 @@ export class JobTokens {
   }
 
   private async fetch(jobId: JobId, context: CallContext): Promise<void> {
-    const answer = await this.fetcher(jobId, context);
-    this.store(jobId, answer.access_token, answer.expires_in);
+    const response = await this.fetcher(jobId, context);
+    this.store(jobId, response.access_token, response.expires_in);
     this.log.debug({ jobId }, 'job token renewed');
   }
 }

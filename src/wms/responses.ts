@@ -1,12 +1,12 @@
-/** Turns central-service answers into results or {@link WmsError}s with codes. */
+/** Turns central-service responses into results or {@link WmsError}s with codes. */
 import { WmsError } from '../errors.js';
 import { WmsErrorCode, errorDetail, isVersionRejection } from './errors.js';
-import type { HttpAnswer } from './transport.js';
+import type { HttpResponse } from './transport.js';
 
-/** Returns the WmsError for an answer the route does not treat as a result. */
-export function answerError(label: string, answer: HttpAnswer): WmsError {
-  const detail = errorDetail(answer.text);
-  const status = answer.status;
+/** Returns the WmsError for a response the route does not treat as a result. */
+export function responseError(label: string, response: HttpResponse): WmsError {
+  const detail = errorDetail(response.text);
+  const status = response.status;
   const message = `${label} failed with ${status}: ${detail}`;
 
   if (status === 404) return new WmsError(WmsErrorCode.NotFound, message, { status });
@@ -17,22 +17,25 @@ export function answerError(label: string, answer: HttpAnswer): WmsError {
   return new WmsError(WmsErrorCode.Rejected, message, { status });
 }
 
-/** Parses a JSON answer body, raising WMS_INVALID_RESPONSE when it is not JSON. */
-export function parseJson<T>(label: string, answer: HttpAnswer): T {
+/** Parses a JSON response body, raising WMS_INVALID_RESPONSE when it is not JSON. */
+export function parseJson<T>(label: string, response: HttpResponse): T {
   try {
-    return JSON.parse(answer.text) as T;
+    return JSON.parse(response.text) as T;
   } catch (error) {
     throw new WmsError(
       WmsErrorCode.InvalidResponse,
-      `${label} answered ${answer.status} with a body that is not JSON: ${errorDetail(answer.text)}`,
-      { cause: error, status: answer.status },
+      `${label} returned ${response.status} with a body that is not JSON: ${errorDetail(response.text)}`,
+      { cause: error, status: response.status },
     );
   }
 }
 
-/** Raises WMS_INVALID_RESPONSE unless `condition` holds for an answer's parsed body. */
+/** Raises WMS_INVALID_RESPONSE unless `condition` is true for a response's parsed body. */
 export function expectShape(condition: boolean, label: string, what: string): void {
   if (!condition) {
-    throw new WmsError(WmsErrorCode.InvalidResponse, `${label} answered without ${what}`);
+    throw new WmsError(
+      WmsErrorCode.InvalidResponse,
+      `${label} returned a response without ${what}`,
+    );
   }
 }

@@ -9,21 +9,21 @@ import { basename } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FormData } from 'undici';
-import { WmsError } from '../errors.js';
+import { SandboxError, WmsError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { answerError, expectShape, parseJson } from './answers.js';
+import { responseError, expectShape, parseJson } from './responses.js';
 import { WmsErrorCode, isRetryableStatus } from './errors.js';
 import {
   RetryableFailure,
   describeUrl,
   type CallContext,
-  type HttpAnswer,
+  type HttpResponse,
   type HttpRequest,
   type HttpTransport,
 } from './transport.js';
 import type { JobId, SandboxUpload } from './types.js';
 
-/** What the sandbox functions need from the client for one job. */
+/** Client services the sandbox functions use for one job. */
 export interface SandboxCalls {
   jobId: JobId;
   baseUrl: URL;
@@ -33,13 +33,13 @@ export interface SandboxCalls {
   jobCall(
     request: Omit<HttpRequest, 'url'> & { path: string },
     context: CallContext,
-  ): Promise<HttpAnswer>;
+  ): Promise<HttpResponse>;
 }
 
 /** Largest sandbox the service accepts: 100 MiB. */
 export const MAX_SANDBOX_BYTES = 100 * 1024 * 1024;
 
-/** Lifetime of a presigned upload URL, in ms; the service gives none in its answer. */
+/** Lifetime of a presigned upload URL in ms, because the service's upload grant states none. */
 const UPLOAD_URL_LIFETIME_MS = 300_000;
 
 /** Margin before a presigned URL expires after which a new one is asked for, in ms. */
@@ -61,7 +61,7 @@ interface PresignedUrl {
   url: URL;
   /** Local epoch ms after which a new URL is asked for. */
   renewAt: number;
-  /** True when this URL replaced one the storage answered 403 for. */
+  /** True when this URL replaced one that the storage rejected with 403. */
   after403: boolean;
 }
 
@@ -91,16 +91,17 @@ export async function downloadSandbox(
 
     if (response.statusCode !== 200) {
       const text = await response.body.text().catch(() => '');
-      const answer = { status: response.statusCode, headers: response.headers, text };
+      const failed = { status: response.statusCode, headers: response.headers, text };
       renewAfter403 = response.statusCode === 403;
       if (renewAfter403) presigned.renewAt = 0;
-      throw storageFailure(request, answer, presigned.after403);
+      throw storageFailure(request, failed, presigned.after403);
     }
 
     let actual: string;
     try {
       actual = await saveHashed(response.body, `${destFile}.part`);
     } catch (error) {
+      if (error instanceof SandboxError) throw error;
       throw calls.transport.transportError(request, error, signal);
     }
     if (actual !== expected) {
@@ -124,11 +125,22 @@ async function saveHashed(body: AsyncIterable<Buffer> & Readable, file: string):
       done(null, chunk);
     },
   });
+  const output = createWriteStream(file);
+  let writeError: unknown;
+  output.on('error', (error) => {
+    writeError ??= error;
+  });
+
   try {
-    await pipeline(body, hashing, createWriteStream(file));
+    await pipeline(body, hashing, output);
   } catch (error) {
     await rm(file, { force: true });
-    throw error;
+    if (writeError === undefined) throw error;
+    throw new SandboxError(
+      'SANDBOX_WRITE_FAILED',
+      `cannot write the downloaded sandbox to ${file}: ${(writeError as Error).message}`,
+      { cause: writeError },
+    );
   }
   return hash.digest('hex');
 }
@@ -140,10 +152,10 @@ async function requestDownloadUrl(
 ): Promise<Omit<PresignedUrl, 'after403'>> {
   const label = 'GET /api/jobs/sandbox';
   const path = `/api/jobs/sandbox?${new URLSearchParams({ pfn }).toString()}`;
-  const answer = await calls.jobCall({ label, method: 'GET', path }, context);
-  if (answer.status !== 200) throw answerError(label, answer);
+  const response = await calls.jobCall({ label, method: 'GET', path }, context);
+  if (response.status !== 200) throw responseError(label, response);
 
-  const body = parseJson<{ url?: unknown; expires_in?: unknown }>(label, answer);
+  const body = parseJson<{ url?: unknown; expires_in?: unknown }>(label, response);
   expectShape(typeof body.url === 'string', label, 'a url');
   const lifetimeMs =
     typeof body.expires_in === 'number' ? body.expires_in * 1000 : UPLOAD_URL_LIFETIME_MS;
@@ -196,18 +208,27 @@ export async function uploadSandbox(
       body: form,
       storage: true,
     };
-    const answer = await calls.transport.sendOnce(request, signal);
-    if (answer.status >= 200 && answer.status < 300) return;
+    const response = await calls.transport.sendOnce(request, signal);
+    if (response.status >= 200 && response.status < 300) return;
     const after403 = grant.after403;
-    if (answer.status === 403) grant.renewAt = 0;
-    throw storageFailure(request, answer, after403);
+    if (response.status === 403) grant.renewAt = 0;
+    throw storageFailure(request, response, after403);
   });
   calls.log.info({ jobId: calls.jobId, pfn: grant.pfn, size: archive.size }, 'sandbox uploaded');
   return grant.pfn;
 }
 
 async function checkUploadFile(file: string, archive: SandboxUpload): Promise<void> {
-  const { size } = await stat(file);
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (error) {
+    throw new SandboxError(
+      'SANDBOX_READ_FAILED',
+      `cannot read the sandbox file ${file} to upload: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
   if (size !== archive.size) {
     throw new WmsError(
       WmsErrorCode.InvalidRequest,
@@ -235,13 +256,13 @@ async function requestUploadGrant(
     format: archive.format,
   });
   const headers = { 'content-type': 'application/json' };
-  const answer = await calls.jobCall(
+  const response = await calls.jobCall(
     { label, method: 'POST', path: '/api/jobs/sandbox', headers, body },
     context,
   );
-  if (answer.status !== 200) throw answerError(label, answer);
+  if (response.status !== 200) throw responseError(label, response);
 
-  const grant = parseJson<{ pfn?: unknown; url?: unknown; fields?: unknown }>(label, answer);
+  const grant = parseJson<{ pfn?: unknown; url?: unknown; fields?: unknown }>(label, response);
   expectShape(typeof grant.pfn === 'string', label, 'a pfn');
   expectShape(grant.url === null || typeof grant.url === 'string', label, 'a url or null');
   return {
@@ -254,22 +275,26 @@ async function requestUploadGrant(
 }
 
 /**
- * Sorts a storage answer. Retryable statuses are retried. A 403 (often an expired signature)
+ * Sorts a storage response. Retryable statuses are retried. A 403 (often an expired signature)
  * is retried once with a new URL, and raises WMS_REJECTED when the new URL gets one too.
  * Others raise WMS_REJECTED or WMS_NOT_FOUND.
  */
-function storageFailure(request: HttpRequest, answer: HttpAnswer, urlIsAfter403: boolean): Error {
+function storageFailure(
+  request: HttpRequest,
+  response: HttpResponse,
+  urlIsAfter403: boolean,
+): Error {
   const where = describeUrl(request.url);
-  const detail = answer.text.slice(0, 300);
-  const message = `sandbox storage at ${where} answered ${answer.status}: ${detail}`;
-  if (isRetryableStatus(answer.status, true)) {
+  const detail = response.text.slice(0, 300);
+  const message = `sandbox storage at ${where} returned ${response.status}: ${detail}`;
+  if (isRetryableStatus(response.status, true)) {
     return new RetryableFailure(
-      new WmsError(WmsErrorCode.Unavailable, message, { status: answer.status }),
+      new WmsError(WmsErrorCode.Unavailable, message, { status: response.status }),
     );
   }
-  if (answer.status === 403 && !urlIsAfter403) {
+  if (response.status === 403 && !urlIsAfter403) {
     return new RetryableFailure(new WmsError(WmsErrorCode.Rejected, message, { status: 403 }));
   }
-  const code = answer.status === 404 ? WmsErrorCode.NotFound : WmsErrorCode.Rejected;
-  return new WmsError(code, message, { status: answer.status });
+  const code = response.status === 404 ? WmsErrorCode.NotFound : WmsErrorCode.Rejected;
+  return new WmsError(code, message, { status: response.status });
 }

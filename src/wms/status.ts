@@ -1,9 +1,9 @@
-/** Body and answer of the job status and reschedule routes. */
+/** Request body and response of the job status and reschedule routes. */
 import { WmsError } from '../errors.js';
-import { answerError, parseJson } from './answers.js';
+import { responseError, parseJson } from './responses.js';
 import { hasTimezone, type ServiceClock } from './clock.js';
 import { WmsErrorCode } from './errors.js';
-import type { HttpAnswer } from './transport.js';
+import type { HttpResponse } from './transport.js';
 import type { JobBatchResult, JobId, StatusRecord } from './types.js';
 
 /**
@@ -51,18 +51,18 @@ function checkTimestamp(jobId: string, stamp: string, byTime: Record<string, unk
  */
 export function readBatchResult(
   label: string,
-  answer: HttpAnswer,
+  response: HttpResponse,
   jobIds: string[],
 ): JobBatchResult {
-  if (answer.status === 404) return allFailed(label, answer, jobIds);
-  if (answer.status !== 200) throw answerError(label, answer);
+  if (response.status === 404) return allFailed(label, response, jobIds);
+  if (response.status !== 200) throw responseError(label, response);
 
-  const body = parseJson<Partial<JobBatchResult>>(label, answer);
+  const body = parseJson<Partial<JobBatchResult>>(label, response);
   return { success: body.success ?? {}, failed: body.failed ?? {} };
 }
 
-function allFailed(label: string, answer: HttpAnswer, jobIds: string[]): JobBatchResult {
-  const body = parseJson<{ detail?: unknown }>(label, answer);
+function allFailed(label: string, response: HttpResponse, jobIds: string[]): JobBatchResult {
+  const body = parseJson<{ detail?: unknown }>(label, response);
   const detail = body.detail;
   // A 404 may carry the per-job map itself, either bare or as `{failed: {...}}`.
   if (detail !== null && typeof detail === 'object') {

@@ -5,8 +5,9 @@
 import { WmsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ServiceClock } from './clock.js';
-import { WmsErrorCode, errorDetail } from './errors.js';
-import type { CallContext, HttpAnswer, HttpTransport } from './transport.js';
+import { WmsErrorCode, errorDetail, wmsErrorAction } from './errors.js';
+import { responseError } from './responses.js';
+import type { CallContext, HttpResponse, HttpTransport } from './transport.js';
 import type { PilotRegistration, TokenResponse } from './types.js';
 
 /** How the pilot proves who it is. Values come from a file or the environment, never argv. */
@@ -54,18 +55,18 @@ export function holdToken(value: string, expiresInSeconds: number, clock: Servic
   return { value, expiresAt, refreshAt: receivedAt + lifetimeMs * REFRESH_AT_LIFETIME_SHARE };
 }
 
-/** Parses a token answer, rejecting one without the fields the client needs. */
-export function parseTokenResponse(answer: HttpAnswer, label: string): TokenResponse {
+/** Parses a token response, rejecting one without the fields the client needs. */
+export function parseTokenResponse(response: HttpResponse, label: string): TokenResponse {
   let body: Partial<TokenResponse>;
   try {
-    body = JSON.parse(answer.text) as Partial<TokenResponse>;
+    body = JSON.parse(response.text) as Partial<TokenResponse>;
   } catch {
     body = {};
   }
   if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
     throw new WmsError(
       WmsErrorCode.InvalidResponse,
-      `${label} answered ${answer.status} without access_token and expires_in`,
+      `${label} returned ${response.status} without access_token and expires_in`,
     );
   }
   return body as TokenResponse;
@@ -110,8 +111,22 @@ export class PilotTokens {
 
   /** Returns a valid access token, logging in or refreshing first when needed. */
   async accessToken(context: CallContext): Promise<string> {
-    if (this.access === undefined) await this.login(undefined, context);
-    else if (Date.now() >= this.access.refreshAt) await this.refresh(this.access.value, context);
+    const held = this.access;
+    if (held === undefined) {
+      await this.login(undefined, context);
+      return (this.access as HeldToken | undefined)!.value;
+    }
+    if (Date.now() < held.refreshAt) return held.value;
+
+    try {
+      await this.refresh(held.value, context);
+    } catch (error) {
+      // A refresh that could not reach the service leaves the current token usable until it
+      // expires; a rejected refresh token can never be used again.
+      if (wmsErrorAction(error) !== 'retry-later' || Date.now() >= held.expiresAt) throw error;
+      this.ctx.log.warn({ err: error }, 'pilot token refresh failed, using the current token');
+      return held.value;
+    }
     return (this.access as HeldToken).value;
   }
 
@@ -138,28 +153,22 @@ export class PilotTokens {
     context: CallContext,
   ): Promise<void> {
     const useSecret = this.credentials.kind === 'pilot-secret' && this.refreshToken === undefined;
-    const answer = useSecret
+    const response = useSecret
       ? await this.exchangeSecret(registration, context)
       : await this.sendRefresh(context);
     const label = useSecret ? 'pilot secret exchange' : 'token refresh';
 
-    if (answer.status === 401 || answer.status === 403) {
+    if (response.status === 401 || response.status === 403) {
       if (useSecret) this.secretRejected = true;
       throw new WmsError(
         WmsErrorCode.Unauthorized,
-        `${label} rejected by the central service: ${errorDetail(answer.text)}`,
-        { status: answer.status },
+        `${label} rejected by the central service: ${errorDetail(response.text)}`,
+        { status: response.status },
       );
     }
-    if (answer.status !== 200) {
-      throw new WmsError(
-        WmsErrorCode.Rejected,
-        `${label} failed with ${answer.status}: ${errorDetail(answer.text)}`,
-        { status: answer.status },
-      );
-    }
+    if (response.status !== 200) throw responseError(label, response);
 
-    const tokens = parseTokenResponse(answer, label);
+    const tokens = parseTokenResponse(response, label);
     this.access = holdToken(tokens.access_token, tokens.expires_in, this.ctx.clock);
     if (tokens.refresh_token !== undefined) this.refreshToken = tokens.refresh_token;
     const validForSeconds = Math.round((this.access.expiresAt - Date.now()) / 1000);
@@ -169,7 +178,7 @@ export class PilotTokens {
   private async exchangeSecret(
     registration: PilotRegistration | undefined,
     context: CallContext,
-  ): Promise<HttpAnswer> {
+  ): Promise<HttpResponse> {
     if (this.secretRejected || this.credentials.kind !== 'pilot-secret') {
       throw new WmsError(
         WmsErrorCode.Unauthorized,
@@ -193,7 +202,7 @@ export class PilotTokens {
     );
   }
 
-  private async sendRefresh(context: CallContext): Promise<HttpAnswer> {
+  private async sendRefresh(context: CallContext): Promise<HttpResponse> {
     const refreshToken = this.refreshToken as string;
     if (this.credentials.kind === 'pilot-secret') {
       return this.ctx.transport.send(

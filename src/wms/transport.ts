@@ -13,7 +13,7 @@ import { WmsErrorCode, isRetryableStatus, sortTransportError } from './errors.js
 export interface RetryPolicy {
   /** First back-off delay in milliseconds; it doubles on each retry. */
   initialDelayMs: number;
-  /** Longest back-off delay in milliseconds. */
+  /** Maximum back-off delay in milliseconds. */
   maxDelayMs: number;
   /** Default overall time for a call, all retries included, in milliseconds. */
   deadlineMs: number;
@@ -45,8 +45,8 @@ export interface HttpRequest {
   storage?: boolean;
 }
 
-/** An answer read in full. */
-export interface HttpAnswer {
+/** A response with its body read in full. */
+export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
@@ -77,8 +77,8 @@ export class RetryableFailure extends Error {
   }
 }
 
-/** Largest answer body read into memory: a matched job carries its whole workflow. */
-const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+/** Maximum response body read into memory: a matched job carries its whole workflow. */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** Sends requests with undici and retries them under a deadline. */
 export class HttpTransport {
@@ -100,28 +100,28 @@ export class HttpTransport {
 
   /**
    * Sends `req`, retrying transport failures and retryable statuses until the deadline.
-   * Returns the first answer that is final: a success, a 4xx the caller sorts, or a 500 on a
+   * Returns the first final response: a success, a 4xx the caller sorts, or a 500 on a
    * route that does not retry it.
    */
-  async send(req: HttpRequest, context: CallContext): Promise<HttpAnswer> {
+  async send(req: HttpRequest, context: CallContext): Promise<HttpResponse> {
     return this.retrying(req.label, context, async (signal) => {
-      const answer = await this.sendOnce(req, signal);
-      if (isRetryableStatus(answer.status, req.retryOn500 ?? true)) {
-        throw retryableStatus(req, answer);
+      const response = await this.sendOnce(req, signal);
+      if (isRetryableStatus(response.status, req.retryOn500 ?? true)) {
+        throw retryableStatus(req, response);
       }
-      return answer;
+      return response;
     });
   }
 
-  /** Sends `req` once and reads the whole answer. Transport failures become WmsErrors. */
-  async sendOnce(req: HttpRequest, signal: AbortSignal): Promise<HttpAnswer> {
+  /** Sends `req` once and reads the whole response body. Transport failures become WmsErrors. */
+  async sendOnce(req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
     const sentAt = Date.now();
     const response = await this.dispatch(req, signal);
     this.options.clock.observe(headerValue(response.headers.date), sentAt, Date.now());
 
     let text: string;
     try {
-      text = await readLimited(response.body, MAX_ANSWER_BYTES);
+      text = await readLimited(response.body, MAX_RESPONSE_BYTES);
     } catch (error) {
       if (error instanceof WmsError) throw error;
       throw this.transportError(req, error, signal);
@@ -130,7 +130,7 @@ export class HttpTransport {
   }
 
   /**
-   * Starts `req` and returns the answer with its body unread, for streaming downloads.
+   * Starts `req` and returns the response with its body unread, for streaming downloads.
    * Transport failures become WmsErrors, retryable ones wrapped in {@link RetryableFailure}.
    */
   async dispatch(req: HttpRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
@@ -227,7 +227,7 @@ function abortError(req: HttpRequest, signal: AbortSignal): Error {
   if (reason?.name === 'TimeoutError') {
     const error = new WmsError(
       WmsErrorCode.Unreachable,
-      `${describeTarget(req)}: no answer before the call's deadline`,
+      `${describeTarget(req)}: no response before the call's deadline`,
       { cause: signal.reason },
     );
     return new RetryableFailure(error);
@@ -235,13 +235,13 @@ function abortError(req: HttpRequest, signal: AbortSignal): Error {
   return new WmsError(WmsErrorCode.Aborted, `${req.label} aborted`, { cause: signal.reason });
 }
 
-function retryableStatus(req: HttpRequest, answer: HttpAnswer): RetryableFailure {
+function retryableStatus(req: HttpRequest, response: HttpResponse): RetryableFailure {
   const error = new WmsError(
     WmsErrorCode.Unavailable,
-    `${req.label} failed: ${describeUrl(req.url)} answered ${answer.status}`,
-    { status: answer.status },
+    `${req.label} failed: ${describeUrl(req.url)} returned ${response.status}`,
+    { status: response.status },
   );
-  return new RetryableFailure(error, parseRetryAfter(headerValue(answer.headers['retry-after'])));
+  return new RetryableFailure(error, parseRetryAfter(headerValue(response.headers['retry-after'])));
 }
 
 function giveUp(last: WmsError, attempts: number, delayMs: number, leftMs: number): WmsError {
@@ -281,7 +281,7 @@ export function headerValue(value: string | string[] | undefined): string | unde
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Starts a message about a request that got no answer, naming where it went. */
+/** Starts a message about a request that got no response, naming where it went. */
 function describeTarget(req: HttpRequest): string {
   if (req.storage === true) return `cannot reach the sandbox storage at ${describeUrl(req.url)}`;
   return `cannot reach the central service at ${req.url.origin} (${req.label})`;
@@ -306,7 +306,7 @@ async function readLimited(
     total += buffer.length;
     if (total > maxBytes) {
       body.destroy();
-      throw new WmsError(WmsErrorCode.InvalidResponse, `answer larger than ${maxBytes} bytes`);
+      throw new WmsError(WmsErrorCode.InvalidResponse, `response larger than ${maxBytes} bytes`);
     }
     chunks.push(buffer);
   }

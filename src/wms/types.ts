@@ -1,5 +1,5 @@
 /**
- * Request and answer shapes of the central service routes the pilot uses. Field names follow
+ * Request and response shapes of the central service routes the pilot uses. Field names follow
  * the service's JSON exactly, so these objects go on the wire unchanged.
  */
 
@@ -124,7 +124,7 @@ export interface HeartbeatData {
   StandardOutput?: string;
 }
 
-/** A command the service sends back once in a heartbeat answer, such as `Kill`. */
+/** A command the service sends back once in a heartbeat response, such as `Kill`. */
 export interface JobCommand {
   job_id: JobId;
   command: string;
@@ -136,7 +136,7 @@ export interface HeartbeatResult {
   /** Commands for the jobs; each is delivered once, so the caller must act on every one. */
   commands: JobCommand[];
   /**
-   * Jobs whose heartbeat the service answered with a bare 500. DiracX answers that for a job
+   * Jobs whose heartbeat the service answered with a bare 500. DiracX responses that for a job
    * it does not know, but a transient fault looks the same, so drop a job only after it is
    * listed here several times in a row.
    */
