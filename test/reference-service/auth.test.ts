@@ -233,3 +233,62 @@ describe('POST /api/pilots/internal/message', () => {
     expect(service.pilots.get('logger')?.messages).toEqual([line]);
   });
 });
+
+describe('routing and client version', () => {
+  it('answers 404 for an unknown path and 405 for a wrong method', async () => {
+    const unknown = await call(service, 'GET', '/api/nothing/here');
+    const wrongMethod = await call(service, 'DELETE', '/api/jobs/heartbeat');
+
+    expect(unknown.status).toBe(404);
+    expect(unknown.json).toEqual({ detail: 'Not Found' });
+    expect(wrongMethod.status).toBe(405);
+  });
+
+  it('counts requests per route', async () => {
+    await call(service, 'GET', '/api/health/live');
+    await call(service, 'GET', '/api/health/live');
+    await call(service, 'GET', '/api/nothing/here');
+
+    expect(service.requestCounts()['GET /api/health/live']).toBe(2);
+    expect(service.requestCounts().unmatched).toBe(1);
+  });
+
+  it('rejects an old client version with 400', async () => {
+    const strict = await startReferenceService({ minClientVersion: '0.2.0' });
+    try {
+      const old = await call(strict, 'GET', '/api/health/live', {
+        headers: { 'DiracX-Client-Version': '0.1.9' },
+      });
+      const current = await call(strict, 'GET', '/api/health/live', {
+        headers: { 'DiracX-Client-Version': '0.2.0' },
+      });
+
+      expect(old.status).toBe(400);
+      expect(current.status).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('rejects an unregistered pilot without its fields', async () => {
+    service.addPilotSecret(null, 'bare-secret');
+    const answer = await exchange({ pilot_stamp: 'bare', pilot_secret: 'bare-secret' });
+    const retry = await exchange({
+      pilot_stamp: 'bare',
+      pilot_secret: 'bare-secret',
+      vo: 'ctao',
+      grid_type: 'SSH',
+      grid_site: 'CTAO.Test.org',
+      status: 'Running',
+    });
+
+    expect(answer.status).toBe(422);
+    expect(answer.json.detail.map((issue: { loc: string[] }) => issue.loc[1])).toEqual([
+      'vo',
+      'grid_type',
+      'grid_site',
+      'status',
+    ]);
+    expect(retry.status).toBe(200);
+  });
+});

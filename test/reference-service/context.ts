@@ -23,13 +23,13 @@ export interface ReferenceServiceOptions {
    * heartbeat periods, as in DIRAC. 0 turns stall detection off.
    */
   stalledAfterSeconds?: number;
-  /** Pilot versions answered with 409, or a function that returns true for a refused one. */
+  /** Pilot versions rejected with 409, or a function that returns true for a rejected one. */
   refusedPilotVersions?: string[] | ((version: string) => boolean);
   /** `Retry-After` header, in seconds, on a 204 from the match route; default none. */
   noMatchRetryAfterSeconds?: number;
   /** Reschedules a job may have before a reschedule fails it instead; default 3 (DIRAC's). */
   maxReschedules?: number;
-  /** Lowest accepted `DiracX-Client-Version`; an older one is answered with 400. */
+  /** Lowest accepted `DiracX-Client-Version`. An older one is rejected with 400. */
   minClientVersion?: string;
   /** Seconds added to the service's clock, to test clock skew; default 0. */
   clockOffsetSeconds?: number;
@@ -59,7 +59,7 @@ export interface PilotSecret {
   stamp: string | null;
   /** Lifetime reported as `expires_in` by both pilot token routes, in seconds. */
   lifetimeSeconds: number;
-  /** Service time after which the secret is refused, in seconds since the epoch. */
+  /** Service time after which the secret is rejected, in seconds since the epoch. */
   expiresAt: number;
   used: boolean;
 }

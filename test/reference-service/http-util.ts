@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 
-/** One entry of a 422 answer, in the shape FastAPI gives to validation errors. */
+/** One entry of a 422 response, in the shape FastAPI gives to validation errors. */
 export interface ValidationIssue {
   type: string;
   loc: (string | number)[];
@@ -9,7 +9,7 @@ export interface ValidationIssue {
 }
 
 /**
- * An error answer. `detail` becomes the JSON body `{"detail": ...}`, unless `bare` is set,
+ * An error response. `detail` becomes the JSON body `{"detail": ...}`, unless `bare` is set,
  * which sends a plain-text body the way an unhandled server exception does.
  */
 export class HttpError extends Error {

@@ -45,7 +45,7 @@ async function entryToSpec(entry: JobFileEntry, file: string, index: number): Pr
 
 /**
  * Reads every `*.yaml`, `*.yml` and `*.json` job file of a folder, in name order. A file
- * holds one job, or `{jobs: [...]}` for several.
+ * contains one job, or `{jobs: [...]}` for several.
  */
 export async function loadJobFiles(dir: string): Promise<JobSpec[]> {
   const names = (await readdir(dir)).filter((name) => JOB_FILE_PATTERN.test(name)).sort();

@@ -225,4 +225,25 @@ describe('POST /api/jobs/reschedule', () => {
     expect(again.json.job_id).toBe(id);
     expect(service.getJob(id).status).toBe('Matched');
   });
+
+  it('fails a job past the reschedule limit', async () => {
+    await service.close();
+    service = await startReferenceService({ maxReschedules: 1 });
+    token = (await loginPilot(service, 'pilot-a')).access_token;
+    const id = await matchedJob();
+    for (let round = 0; round < 2; round++) {
+      await patchStatus({
+        [id]: { [isoAt(Date.now() + 10)]: { Status: 'Running', Source: 'JobWrapper' } },
+      });
+      await call(service, 'POST', '/api/jobs/reschedule', { token, json: { job_ids: [id] } });
+      if (round === 0) {
+        expect((await requestMatch(service, token, 'pilot-a')).json.job_id).toBe(id);
+      }
+    }
+
+    const job = service.getJob(id);
+    expect(job.status).toBe('Failed');
+    expect(job.minorStatus).toBe('Maximum of reschedulings reached');
+    expect(job.rescheduleCount).toBe(1);
+  });
 });

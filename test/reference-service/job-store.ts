@@ -91,10 +91,10 @@ export class JobStore {
   }
 
   /**
-   * Applies status records the way DIRAC does. All records are logged; only those newer than
-   * the newest record already held can change Status, MinorStatus or ApplicationStatus, in
-   * time order, and a Status the state machine does not allow keeps the current state and
-   * gets ` (SM)` appended to its Source. Returns the attributes the update set.
+   * Applies status records the way DIRAC does. Every record is logged, but only records newer
+   * than the newest one already stored change Status, MinorStatus or ApplicationStatus, in
+   * time order. A Status that the state machine does not allow keeps the current state, and
+   * its record's Source gets ` (SM)` appended. Returns the attributes the update set.
    */
   applyRecords(job: JobState, records: StatusRecord[]): ChangedAttributes {
     const sorted = [...records].sort((a, b) => a.micros - b.micros);

@@ -51,9 +51,9 @@ function startMain(args: string[]): Promise<{ url: string; jobs: number; secretF
   });
 }
 
-async function collectStdout(process: ChildProcessWithoutNullStreams): Promise<string[]> {
+async function collectStdout(subprocess: ChildProcessWithoutNullStreams): Promise<string[]> {
   const lines: string[] = [];
-  for await (const line of createInterface({ input: process.stdout })) {
+  for await (const line of createInterface({ input: subprocess.stdout })) {
     lines.push(line);
   }
   return lines;

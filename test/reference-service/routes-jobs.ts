@@ -112,7 +112,7 @@ function patchHeartbeat(request: RouteRequest, context: ServiceContext) {
   }));
   const unknown = beats.filter((beat) => !context.jobs.find(beat.jobId));
   if (unknown.length > 0) {
-    // DiracX does not map an unknown job to 404 here: the pilot sees a bare 500.
+    // DiracX does not map an unknown job to 404 here, so the pilot receives a bare 500.
     context.log.warn({ jobIds: unknown.map((beat) => beat.jobId) }, 'heartbeat for unknown job');
     throw new HttpError(500, 'Internal Server Error', { bare: true });
   }

@@ -105,7 +105,10 @@ function matchJob(request: RouteRequest, context: ServiceContext) {
   const match = parseMatchRequest(parseObjectBody(request.body));
   checkOwnStamp(claimsOf(request), match.pilotStamp);
   if (context.options.isRefusedPilotVersion(match.pilotVersion)) {
-    throw new HttpError(409, `Pilot version ${match.pilotVersion} is refused; upgrade the pilot`);
+    throw new HttpError(
+      409,
+      `Pilot version ${match.pilotVersion} is rejected by this service; upgrade the pilot`,
+    );
   }
 
   context.jobs.requeueReceived();

@@ -18,7 +18,7 @@ import type { TokenClaims } from './tokens.js';
 
 const SANDBOX_FORMATS = ['tar.zst', 'tar.bz2'];
 
-/** A job token may only touch the sandboxes of its own job. */
+/** Rejects a job token used on a sandbox that is not one of its job's. */
 function checkJobScope(claims: TokenClaims, context: ServiceContext, pfn: string): void {
   if (claims.kind !== 'job') {
     return;

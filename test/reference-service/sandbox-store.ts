@@ -23,7 +23,7 @@ export interface SandboxOwner {
   owner: string;
 }
 
-/** The object key of a sandbox reference, or undefined when the reference is malformed. */
+/** Returns the object key of a sandbox reference, or undefined when it is malformed. */
 export function keyOfPfn(pfn: string): string | undefined {
   return PFN_PATTERN.exec(pfn)?.[1];
 }

@@ -135,6 +135,31 @@ describe('input sandbox', () => {
     expect(await download.text()).toContain('<Code>AccessDenied</Code>');
   });
 
+  it('refuses the job token of another job', async () => {
+    const other = await service.submitJob({ workflow: WORKFLOW });
+    const pilot = await loginPilot(service, 'second');
+    const match = await requestMatch(service, pilot.access_token, 'second');
+    const answer = await call(
+      service,
+      'GET',
+      `/api/jobs/sandbox?pfn=${encodeURIComponent(inputPfn)}`,
+      {
+        token: match.json.credentials.access_token,
+      },
+    );
+
+    expect(match.json.job_id).toBe(other);
+    expect(answer.status).toBe(403);
+  });
+
+  it('rejects a malformed reference with 422', async () => {
+    const answer = await call(service, 'GET', '/api/jobs/sandbox?pfn=SB:SandboxSE|/S3/x.tar', {
+      token: jobToken,
+    });
+
+    expect(answer.status).toBe(422);
+  });
+
   it('shares one archive between jobs of the same folder', async () => {
     const second = await service.submitJob({
       workflow: WORKFLOW,

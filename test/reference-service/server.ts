@@ -6,7 +6,7 @@ import type { TokenClaims } from './tokens.js';
 
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** Routes every request of the service, counts them per route and writes the answers. */
+/** Routes every request of the service, counts requests per route and writes the responses. */
 export class Dispatcher {
   /** Requests received per route name; unknown paths count under `unmatched`. */
   readonly counts = new Map<string, number>();
@@ -76,7 +76,7 @@ export class Dispatcher {
     request: IncomingMessage,
     url: URL,
   ): Promise<RouteResponse> {
-    // The body is read before any check so that an early error answer never leaves unread
+    // The body is read before any check, so that an early error response never leaves unread
     // bytes on a keep-alive connection.
     const body = await readBody(request, route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     this.checkClientVersion(request);

@@ -21,10 +21,10 @@ export const JOB_TRANSITIONS: Readonly<Record<string, readonly string[]>> = {
   Deleted: [],
 };
 
-/** Every job state the service knows. */
+/** Every job state of the state machine. */
 export const JOB_STATES: readonly string[] = Object.keys(JOB_TRANSITIONS);
 
-/** Returns the state a job in `current` ends in when an update asks for `requested`. */
+/** Returns the state a job in `current` ends in when an update requests `requested`. */
 export function nextJobState(current: string, requested: string): string {
   if (requested === current) {
     return current;

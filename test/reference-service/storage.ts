@@ -9,7 +9,7 @@ import {
   type UploadPolicy,
 } from './sandbox-store.js';
 
-/** An S3-style error answer: XML body with a code and a message. */
+/** Creates an S3-style error, sent as an XML body with a code and a message. */
 function s3Error(status: number, code: string, message: string): HttpError {
   return new S3Error(status, code, message);
 }
@@ -31,7 +31,7 @@ function xmlError(error: S3Error): RouteResponse {
   return { status: error.status, raw: xml, headers: { 'Content-Type': 'application/xml' } };
 }
 
-/** Runs a storage handler and turns S3 errors into XML answers, as an object store does. */
+/** Runs a storage handler and turns S3 errors into XML responses, as an object store does. */
 function withXmlErrors(
   handler: (
     request: RouteRequest,
@@ -75,26 +75,30 @@ export function downloadUrl(context: ServiceContext, key: string): string {
 
 function downloadObject(request: RouteRequest, context: ServiceContext): RouteResponse {
   if (request.headers.authorization !== undefined) {
-    throw s3Error(400, 'InvalidArgument', 'Only one auth mechanism allowed');
+    throw s3Error(
+      400,
+      'InvalidArgument',
+      'Presigned URL is signed; remove the Authorization header',
+    );
   }
   const key = decodeURIComponent(request.params.key ?? '');
   const date = request.query.get('X-Amz-Date') ?? '';
   const expires = request.query.get('X-Amz-Expires') ?? '';
   const expected = context.sandboxes.sign(`GET\n${key}\n${date}\n${expires}`);
   if (!safeEqual(expected, request.query.get('X-Amz-Signature') ?? '')) {
-    throw s3Error(403, 'SignatureDoesNotMatch', 'The request signature does not match');
+    throw s3Error(403, 'SignatureDoesNotMatch', 'URL signature is invalid; request a new URL');
   }
   if (context.nowSeconds() > Number(date) + Number(expires)) {
-    throw s3Error(403, 'AccessDenied', 'Request has expired');
+    throw s3Error(403, 'AccessDenied', 'Presigned URL expired; request a new one');
   }
   const bytes = context.sandboxes.get(key);
   if (!bytes) {
-    throw s3Error(404, 'NoSuchKey', 'The specified key does not exist.');
+    throw s3Error(404, 'NoSuchKey', `No object stored under key ${key}`);
   }
   return { status: 200, raw: bytes, headers: { 'Content-Type': 'application/octet-stream' } };
 }
 
-/** Parses the multipart body; the `file` part must come last, after every field. */
+/** Parses the multipart body. The `file` part must come last, after every field. */
 async function readForm(
   request: RouteRequest,
 ): Promise<{ fields: Map<string, string>; file: Buffer }> {
@@ -103,37 +107,29 @@ async function readForm(
     throw s3Error(
       412,
       'PreconditionFailed',
-      'Bucket POST must be of the enclosure-type multipart/form-data',
+      `Upload must be multipart/form-data, not ${contentType}`,
     );
   }
+
   let form: FormData;
   try {
-    form = await new Response(request.body, {
-      headers: { 'content-type': contentType },
-    }).formData();
+    const body = new Response(request.body, { headers: { 'content-type': contentType } });
+    form = await body.formData();
   } catch {
-    throw s3Error(
-      400,
-      'MalformedPOSTRequest',
-      'The body of the POST request is not well-formed multipart/form-data',
-    );
+    throw s3Error(400, 'MalformedPOSTRequest', 'Body is not valid multipart/form-data');
   }
+
   const entries = [...form.entries()];
   const fileIndex = entries.findIndex(([name]) => name === 'file');
   if (fileIndex === -1) {
-    throw s3Error(
-      400,
-      'InvalidArgument',
-      "POST requires exactly one file upload per request, in a field named 'file'",
-    );
+    throw s3Error(400, 'InvalidArgument', "Missing the part named 'file'; send the archive in it");
   }
+  // An object store ignores fields that follow the file, so a client that sends them late
+  // would lose its policy and signature. Rejecting the order makes that mistake visible.
   if (fileIndex !== entries.length - 1) {
-    throw s3Error(
-      400,
-      'InvalidArgument',
-      "Fields after the 'file' part are ignored; send every field first",
-    );
+    throw s3Error(400, 'InvalidArgument', "Fields follow the 'file' part; send every field first");
   }
+
   const fields = new Map<string, string>();
   for (const [name, value] of entries.slice(0, fileIndex)) {
     fields.set(name.toLowerCase(), typeof value === 'string' ? value : '');
@@ -146,56 +142,51 @@ async function readForm(
   return { fields, file };
 }
 
+/** Checks the signature, expiry and conditions of the policy fields; returns the policy. */
+function checkPolicy(fields: Map<string, string>, context: ServiceContext): UploadPolicy {
+  const policyText = fields.get('policy') ?? '';
+  const signature = fields.get('x-amz-signature') ?? '';
+  if (!policyText || !safeEqual(context.sandboxes.sign(policyText), signature)) {
+    throw s3Error(403, 'SignatureDoesNotMatch', 'Policy signature is invalid; request a new URL');
+  }
+
+  const policy = JSON.parse(Buffer.from(policyText, 'base64').toString('utf8')) as UploadPolicy;
+  if (Date.parse(policy.expiration) < context.nowMicros() / 1000) {
+    throw s3Error(403, 'AccessDenied', 'Upload policy expired after 300 s; request a new URL');
+  }
+  if (fields.get('key') !== policy.key) {
+    throw s3Error(403, 'AccessDenied', 'Field key does not match the signed policy');
+  }
+  if (fields.get('x-amz-checksum-sha256') !== policy.checksumBase64) {
+    throw s3Error(403, 'AccessDenied', 'Field x-amz-checksum-sha256 does not match the policy');
+  }
+  return policy;
+}
+
+/** Checks that the uploaded bytes have the signed size and sha256. */
+function checkFile(file: Buffer, policy: UploadPolicy): void {
+  if (file.length < policy.size) {
+    const message = `Upload of ${file.length} bytes is smaller than the signed ${policy.size}`;
+    throw s3Error(400, 'EntityTooSmall', message);
+  }
+  if (file.length > policy.size) {
+    const message = `Upload of ${file.length} bytes is larger than the signed ${policy.size}`;
+    throw s3Error(400, 'EntityTooLarge', message);
+  }
+  const digest = createHash('sha256').update(file).digest('base64');
+  if (digest !== policy.checksumBase64) {
+    throw s3Error(400, 'BadDigest', 'sha256 of the upload does not match x-amz-checksum-sha256');
+  }
+}
+
 async function uploadObject(
   request: RouteRequest,
   context: ServiceContext,
 ): Promise<RouteResponse> {
   const { fields, file } = await readForm(request);
-  const policyText = fields.get('policy') ?? '';
-  const signature = fields.get('x-amz-signature') ?? '';
-  if (!policyText || !safeEqual(context.sandboxes.sign(policyText), signature)) {
-    throw s3Error(
-      403,
-      'SignatureDoesNotMatch',
-      'The policy signature does not match; request a new upload URL',
-    );
-  }
-  const policy = JSON.parse(Buffer.from(policyText, 'base64').toString('utf8')) as UploadPolicy;
-  if (Date.parse(policy.expiration) < context.nowMicros() / 1000) {
-    throw s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy expired.');
-  }
-  if (fields.get('key') !== policy.key) {
-    throw s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy Condition failed: key');
-  }
-  if (fields.get('x-amz-checksum-sha256') !== policy.checksumBase64) {
-    throw s3Error(
-      403,
-      'AccessDenied',
-      'Invalid according to Policy: Policy Condition failed: x-amz-checksum-sha256',
-    );
-  }
-  if (file.length < policy.size) {
-    throw s3Error(
-      400,
-      'EntityTooSmall',
-      `Your proposed upload is smaller than the minimum allowed size (${policy.size})`,
-    );
-  }
-  if (file.length > policy.size) {
-    throw s3Error(
-      400,
-      'EntityTooLarge',
-      `Your proposed upload exceeds the maximum allowed size (${policy.size})`,
-    );
-  }
-  const digest = createHash('sha256').update(file).digest('base64');
-  if (digest !== policy.checksumBase64) {
-    throw s3Error(
-      400,
-      'BadDigest',
-      'The SHA256 you specified did not match the calculated checksum.',
-    );
-  }
+  const policy = checkPolicy(fields, context);
+  checkFile(file, policy);
+
   context.sandboxes.put(policy.key, file);
   context.log.info({ key: policy.key, bytes: file.length }, 'sandbox stored');
   return { status: 204 };

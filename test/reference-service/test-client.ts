@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { ReferenceService, TokenResponse } from './index.js';
 
-/** An answer of the service, with its body read as text and, when possible, as JSON. */
+/** A response of the service, with its body read as text and, when possible, as JSON. */
 export interface Answer {
   status: number;
   headers: Headers;
@@ -19,7 +19,7 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-/** Sends one request to the service over loopback and reads the whole answer. */
+/** Sends one request to the service over loopback and reads the whole response. */
 export async function call(
   service: ReferenceService,
   method: string,
@@ -96,7 +96,7 @@ export function matchBody(stamp: string, slot: SlotOverrides = {}) {
   };
 }
 
-/** Asks for a job for one slot and returns the answer. */
+/** Requests a job for one slot and returns the response. */
 export function requestMatch(
   service: ReferenceService,
   token: string,
