@@ -10,7 +10,6 @@ import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import compressjs from 'compressjs';
 import Bunzip from 'seek-bzip';
 import { SandboxError } from '../errors.js';
 
@@ -55,7 +54,10 @@ export async function resolveBzip2Program(codec: Bzip2Codec): Promise<string | u
   return program;
 }
 
-/** Waits for `child` to exit, and rejects unless its exit status is 0. */
+/**
+ * Waits for `child` to exit, and rejects unless its exit status is 0. Exit status 2, which
+ * bzip2 uses for corrupt input, raises `SANDBOX_CORRUPT_ARCHIVE`.
+ */
 export function waitForExit(child: ChildProcess, what: string): Promise<void> {
   let stderr = '';
   child.stderr?.setEncoding('utf8');
@@ -66,14 +68,15 @@ export function waitForExit(child: ChildProcess, what: string): Promise<void> {
     child.once('error', (error) => {
       reject(new SandboxError('SANDBOX_CODEC_FAILED', `${what} failed to start`, { cause: error }));
     });
-    child.once('close', (code, signal) => {
-      if (code === 0) {
+    child.once('close', (exitStatus, signal) => {
+      if (exitStatus === 0) {
         resolve();
         return;
       }
-      const status = signal === null ? `exit status ${code}` : `signal ${signal}`;
+      const status = signal === null ? `exit status ${exitStatus}` : `signal ${signal}`;
       const detail = stderr.trim() === '' ? '' : `: ${stderr.trim()}`;
-      reject(new SandboxError('SANDBOX_CODEC_FAILED', `${what} failed with ${status}${detail}`));
+      const code = exitStatus === 2 ? 'SANDBOX_CORRUPT_ARCHIVE' : 'SANDBOX_CODEC_FAILED';
+      reject(new SandboxError(code, `${what} failed with ${status}${detail}`));
     });
   });
 }
@@ -99,14 +102,37 @@ export function readBzip2WithProgram(program: string, path: string): Readable {
   return output;
 }
 
+/** bzip2 encoder of compressjs. */
+type Bzip2Encoder = (typeof import('@ledgerhq/compressjs/src/lib/Bzip2.js'))['default'];
+
+/**
+ * Loads the compressjs bzip2 encoder on first use. The @ledgerhq/compressjs build is used
+ * because the original compressjs package loads its files through amdefine, which fails
+ * inside an esbuild bundle. The import is dynamic so that a failure here cannot stop the
+ * rest of the pilot from loading.
+ */
+async function loadBzip2Encoder(): Promise<Bzip2Encoder> {
+  const module = await import('@ledgerhq/compressjs/src/lib/Bzip2.js');
+  return module.default;
+}
+
+/** Returns a pure-JS bzip2 encoder stream. */
+export async function createBzip2JsCompressor(): Promise<Transform> {
+  return new Bzip2JsCompressor(await loadBzip2Encoder());
+}
+
 /**
  * Pure-JS bzip2 encoder stream. It writes one independent bzip2 stream per 900 kB of input,
  * so memory stays bounded. Each chunk blocks the event loop for about 1.7 s on that machine.
  */
-export class Bzip2JsCompressor extends Transform {
+class Bzip2JsCompressor extends Transform {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private wroteStream = false;
+
+  constructor(private readonly encoder: Bzip2Encoder) {
+    super();
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.pending.push(chunk);
@@ -131,7 +157,7 @@ export class Bzip2JsCompressor extends Transform {
   }
 
   private compressChunk(input: Buffer): void {
-    this.push(Buffer.from(compressjs.Bzip2.compressFile(input, undefined, 9)));
+    this.push(Buffer.from(this.encoder.compressFile(input, undefined, 9)));
     this.wroteStream = true;
   }
 }

@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import { Decompress as ZstdJsDecompress } from 'fzstd';
 import { SandboxError } from '../errors.js';
 import {
-  Bzip2JsCompressor,
+  createBzip2JsCompressor,
   readBzip2WithJs,
   readBzip2WithProgram,
   resolveBzip2Program,
@@ -77,7 +77,7 @@ export async function selectCompressor(
     case 'tar.bz2': {
       const program = await resolveBzip2Program(bzip2Codec);
       if (program !== undefined) return { kind: 'program', program };
-      return { kind: 'stream', stream: new Bzip2JsCompressor() };
+      return { kind: 'stream', stream: await createBzip2JsCompressor() };
     }
   }
 }

@@ -51,13 +51,7 @@ export async function packSandbox(options: PackOptions): Promise<PackResult> {
   const digest = new DigestStream();
 
   try {
-    const tarStream = Readable.from(
-      createTar(
-        { cwd: options.sourceDir, portable: true, noDirRecurse: true, strict: true },
-        members,
-      ),
-      { objectMode: false },
-    );
+    const tarStream = openTar(options.sourceDir, members);
     await compressInto(tarStream, format, options.bzip2Codec ?? 'auto', digest, partFile);
     await rename(partFile, outFile);
   } catch (error) {
@@ -72,6 +66,16 @@ export async function packSandbox(options: PackOptions): Promise<PackResult> {
 
   const { size } = await stat(outFile);
   return { path: outFile, format, size, sha256: digest.hexDigest() };
+}
+
+/** Returns the tar stream of `members`. No members give the two zero blocks of an empty tar. */
+function openTar(sourceDir: string, members: string[]): Readable {
+  if (members.length === 0) return Readable.from([Buffer.alloc(1024)], { objectMode: false });
+  const pack = createTar(
+    { cwd: sourceDir, portable: true, noDirRecurse: true, strict: true },
+    members,
+  );
+  return Readable.from(pack, { objectMode: false });
 }
 
 async function compressInto(

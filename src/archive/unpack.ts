@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { mkdir, realpath } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
@@ -83,6 +83,18 @@ export async function unpackSandbox(options: UnpackOptions): Promise<UnpackResul
   return { members: extractor.members, bytes: extractor.bytes };
 }
 
+/** Resolves on the next `name` event. Unlike events.once, an 'error' event does not reject. */
+function nextEvent(emitter: EventEmitter, name: string): Promise<void> {
+  return new Promise((resolve) => emitter.once(name, () => resolve()));
+}
+
+function isAllZero(chunk: Buffer): boolean {
+  for (const byte of chunk) {
+    if (byte !== 0) return false;
+  }
+  return true;
+}
+
 function corruptTar(error: unknown): PilotError {
   if (error instanceof PilotError) return error;
   const message = error instanceof Error ? error.message : String(error);
@@ -132,13 +144,19 @@ async function feedParser(source: Readable, extractor: Extractor, maxTarBytes: n
       ),
     );
   });
-  parser.on('error', fail);
-  const ended = once(parser, 'end');
+  // An archive of zero blocks only is a valid empty tar, which the parser reports as an
+  // unrecognised format.
+  let onlyZeroBytes = true;
+  parser.on('error', (error: NodeJS.ErrnoException) => {
+    if (!(onlyZeroBytes && error.code === 'TAR_BAD_ARCHIVE')) fail(error);
+  });
+  const ended = nextEvent(parser, 'end');
 
   try {
     let tarBytes = 0;
     for await (const chunk of source as AsyncIterable<Buffer>) {
       tarBytes += chunk.length;
+      onlyZeroBytes &&= isAllZero(chunk);
       if (tarBytes > maxTarBytes) {
         throw new SandboxError(
           'SANDBOX_TOO_LARGE',
@@ -146,7 +164,7 @@ async function feedParser(source: Readable, extractor: Extractor, maxTarBytes: n
         );
       }
       if (failure !== undefined) break;
-      if (!parser.write(chunk)) await Promise.race([once(parser, 'drain'), failed]);
+      if (!parser.write(chunk)) await Promise.race([nextEvent(parser, 'drain'), failed]);
     }
     if (failure === undefined) {
       parser.end();

@@ -1,13 +1,13 @@
 // Type declarations for the two pure-JS bzip2 packages, which ship none. Only the members
 // this folder calls are declared.
 
-declare module 'compressjs' {
-  interface Bzip2Codec {
+declare module '@ledgerhq/compressjs/src/lib/Bzip2.js' {
+  /** The bzip2 codec of compressjs; only the encoder is used. */
+  const Bzip2: {
     /** Compresses `input` into one bzip2 stream; `blockSizeLevel` is 1 to 9 (x 100 kB). */
     compressFile(input: Uint8Array, output?: undefined, blockSizeLevel?: number): Uint8Array;
-  }
-  const compressjs: { Bzip2: Bzip2Codec };
-  export default compressjs;
+  };
+  export default Bzip2;
 }
 
 declare module 'seek-bzip' {
