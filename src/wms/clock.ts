@@ -55,10 +55,17 @@ export class ServiceClock {
   /**
    * Returns an ISO 8601 timestamp with microseconds and a `+00:00` offset in the service's
    * clock, strictly later than every earlier stamp for the same job.
+   *
+   * Stamps use the upper bound of the offset, not the estimate. The service applies only a
+   * record newer than the newest it holds, and it stamps its own records (such as the Running
+   * record a heartbeat adds) with its clock. A stamp taken from the estimate could fall up
+   * to half a second behind, and the service would then silently ignore the record. The
+   * cost is a stamp up to about a second ahead of the service's clock.
    */
   stampFor(jobId: number | string): string {
     const key = String(jobId);
-    const nowUs = Math.floor((this.now() + this.offsetMs()) * 1000);
+    const upperOffsetMs = Number.isFinite(this.upperMs) ? this.upperMs : 0;
+    const nowUs = Math.floor((this.now() + upperOffsetMs) * 1000);
     const previousUs = this.lastStampUs.get(key);
     const stampUs = previousUs === undefined ? nowUs : Math.max(nowUs, previousUs + 1);
     this.lastStampUs.set(key, stampUs);
