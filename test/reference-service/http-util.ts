@@ -125,7 +125,16 @@ export function parseTimestamp(text: string): ParsedTimestamp {
     Number(minute),
     Number(second),
   );
-  if (Number.isNaN(utcMillis) || Number(month) > 12 || Number(day) > 31 || Number(hour) > 23) {
+  // Date.UTC rolls 31 February over into March, so a round trip finds impossible dates.
+  const check = new Date(utcMillis);
+  const isRealDate =
+    check.getUTCFullYear() === Number(year) &&
+    check.getUTCMonth() === Number(month) - 1 &&
+    check.getUTCDate() === Number(day) &&
+    check.getUTCHours() === Number(hour) &&
+    check.getUTCMinutes() === Number(minute) &&
+    check.getUTCSeconds() === Number(second);
+  if (!isRealDate) {
     return { invalid: true };
   }
   const offsetMinutes = zone === 'Z' ? 0 : parseZoneOffset(zone);

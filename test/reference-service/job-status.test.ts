@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { startReferenceService, type ReferenceService } from './index.js';
+import { formatTimestamp, parseTimestamp } from './http-util.js';
 import { nextJobState } from './state-machine.js';
 import { call, isoAt, loginPilot, requestMatch } from './test-client.js';
 
@@ -245,5 +246,29 @@ describe('POST /api/jobs/reschedule', () => {
     expect(job.status).toBe('Failed');
     expect(job.minorStatus).toBe('Maximum of reschedulings reached');
     expect(job.rescheduleCount).toBe(1);
+  });
+});
+
+describe('parseTimestamp', () => {
+  it('reads offsets and microseconds', () => {
+    const utc = parseTimestamp('2026-12-04T15:00:00.123456+00:00');
+    const shifted = parseTimestamp('2026-12-04T16:00:00.123456+01:00');
+    const zulu = parseTimestamp('2026-12-04T15:00:00.123456Z');
+
+    expect(utc).toEqual({ micros: Date.UTC(2026, 11, 4, 15) * 1000 + 123456 });
+    expect(shifted).toEqual(utc);
+    expect(zulu).toEqual(utc);
+  });
+
+  it('flags naive and impossible timestamps', () => {
+    expect(parseTimestamp('2026-12-04T15:00:00')).toEqual({ naive: true });
+    expect(parseTimestamp('2026-02-31T15:00:00+00:00')).toEqual({ invalid: true });
+    expect(parseTimestamp('yesterday')).toEqual({ invalid: true });
+  });
+
+  it('formats back with microseconds and an offset', () => {
+    const micros = Date.UTC(2026, 11, 4, 15) * 1000 + 42;
+
+    expect(formatTimestamp(micros)).toBe('2026-12-04T15:00:00.000042+00:00');
   });
 });

@@ -124,8 +124,8 @@ async function readForm(
   if (fileIndex === -1) {
     throw s3Error(400, 'InvalidArgument', "Missing the part named 'file'; send the archive in it");
   }
-  // An object store ignores fields that follow the file, so a client that sends them late
-  // would lose its policy and signature. Rejecting the order makes that mistake visible.
+  // Amazon S3's POST Object reference requires the file to be the last field of the form,
+  // so a client that sends fields after it would fail against real storage.
   if (fileIndex !== entries.length - 1) {
     throw s3Error(400, 'InvalidArgument', "Fields follow the 'file' part; send every field first");
   }
