@@ -126,20 +126,21 @@ async function saveHashed(body: AsyncIterable<Buffer> & Readable, file: string):
     },
   });
   const output = createWriteStream(file);
-  let writeError: unknown;
-  output.on('error', (error) => {
-    writeError ??= error;
-  });
+  // The pipeline passes the first error on to the other streams, so the first stream to
+  // report one is the one that failed.
+  let failedSide: 'read' | 'write' | undefined;
+  body.once('error', () => (failedSide ??= 'read'));
+  output.once('error', () => (failedSide ??= 'write'));
 
   try {
     await pipeline(body, hashing, output);
   } catch (error) {
     await rm(file, { force: true });
-    if (writeError === undefined) throw error;
+    if (failedSide !== 'write') throw error;
     throw new SandboxError(
       'SANDBOX_WRITE_FAILED',
-      `cannot write the downloaded sandbox to ${file}: ${(writeError as Error).message}`,
-      { cause: writeError },
+      `cannot write the downloaded sandbox to ${file}: ${(error as Error).message}`,
+      { cause: error },
     );
   }
   return hash.digest('hex');

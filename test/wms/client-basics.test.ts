@@ -243,3 +243,53 @@ describe('status', () => {
     expect(result.failed).toEqual({ 5: { detail: 'Not found' } });
   });
 });
+
+describe('status input checks', () => {
+  it('rejects a timestamp without a timezone', async () => {
+    server = await startFixtureServer(routeTable(loginRoute));
+    client = makeClient(server.url);
+
+    const error = await client
+      .sendStatus({ 5: [{ Status: 'Running', Source: 'Pilot', timestamp: '2026-12-04T15:00:00' }] })
+      .catch((e: unknown) => e);
+
+    expect((error as { code?: string }).code).toBe('WMS_INVALID_REQUEST');
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('rejects two records with one timestamp', async () => {
+    server = await startFixtureServer(routeTable(loginRoute));
+    client = makeClient(server.url);
+    const timestamp = '2026-12-04T15:00:00.000001+00:00';
+
+    const error = await client
+      .sendStatus({
+        5: [
+          { Status: 'Running', Source: 'Pilot', timestamp },
+          { MinorStatus: 'Application', Source: 'JobWrapper', timestamp },
+        ],
+      })
+      .catch((e: unknown) => e);
+
+    expect((error as { code?: string }).code).toBe('WMS_INVALID_REQUEST');
+  });
+
+  it('keeps a replayed timestamp and stamps after it', async () => {
+    server = await startFixtureServer(
+      routeTable({
+        ...loginRoute,
+        'PATCH /api/jobs/status': (_request, response) =>
+          sendJson(response, 200, { success: { 5: {} }, failed: {} }),
+      }),
+    );
+    client = makeClient(server.url);
+    const replayed = '2099-01-01T00:00:00.000000+00:00';
+
+    await client.sendStatus({ 5: [{ Status: 'Running', Source: 'Pilot', timestamp: replayed }] });
+    const next = client.stampFor(5);
+
+    const body = jsonBody<Record<string, Record<string, unknown>>>(server.requests[1]!);
+    expect(Object.keys(body['5']!)).toEqual([replayed]);
+    expect(next).toBe('2099-01-01T00:00:00.000001+00:00');
+  });
+});

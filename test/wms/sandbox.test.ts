@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WmsError } from '../../src/errors.js';
 import type { WmsClient } from '../../src/wms/index.js';
 import {
@@ -25,6 +25,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  vi.useRealTimers();
   await client?.close();
   await server?.close();
   client = undefined;
@@ -185,5 +186,230 @@ describe('uploadSandbox', () => {
       '/api/pilots/internal/match',
       '/api/jobs/sandbox',
     ]);
+  });
+});
+
+function countPath(path: string): number {
+  return server!.requests.filter((r) => r.path.split('?')[0] === path).length;
+}
+
+describe('downloadSandbox retries', () => {
+  function flakyStorage(
+    fail: (response: import('node:http').ServerResponse, index: number) => boolean,
+  ) {
+    return routeTable({
+      ...loginRoute,
+      ...matchRoute,
+      'GET /api/jobs/sandbox': (_request, response) =>
+        sendJson(response, 200, {
+          url: `${server!.url}/store/object?signature=s3cr3t`,
+          expires_in: 300,
+        }),
+      'GET /store/object': (_request, response, index) => {
+        if (fail(response, index)) return;
+        response.writeHead(200, { 'content-length': String(archive.length) });
+        response.end(archive);
+      },
+    });
+  }
+
+  it('retries a storage 503', async () => {
+    server = await startFixtureServer(
+      flakyStorage((response, index) => {
+        if (index > 0) return false;
+        response.writeHead(503).end('slow down');
+        return true;
+      }),
+    );
+    client = makeClient(server.url);
+    await matchJob(client);
+    const dest = join(dir, 'in.tar.zst');
+
+    await client.downloadSandbox(42, pfn, dest);
+
+    expect(await readFile(dest)).toEqual(archive);
+    expect(countPath('/store/object')).toBe(2);
+    expect(countPath('/api/jobs/sandbox')).toBe(1);
+  });
+
+  it('retries a body cut short', async () => {
+    server = await startFixtureServer(
+      flakyStorage((response, index) => {
+        if (index > 0) return false;
+        response.writeHead(200, { 'content-length': String(archive.length) });
+        response.write(archive.subarray(0, 100), () => response.socket?.destroy());
+        return true;
+      }),
+    );
+    client = makeClient(server.url);
+    await matchJob(client);
+    const dest = join(dir, 'in.tar.zst');
+
+    await client.downloadSandbox(42, pfn, dest);
+
+    expect(await readFile(dest)).toEqual(archive);
+    expect(countPath('/store/object')).toBe(2);
+  });
+
+  it('asks for a new URL after a 403', async () => {
+    server = await startFixtureServer(
+      flakyStorage((response, index) => {
+        if (index > 0) return false;
+        response.writeHead(403).end('Request has expired');
+        return true;
+      }),
+    );
+    client = makeClient(server.url);
+    await matchJob(client);
+
+    await client.downloadSandbox(42, pfn, join(dir, 'in.tar.zst'));
+
+    expect(countPath('/api/jobs/sandbox')).toBe(2);
+  });
+
+  it('raises WMS_REJECTED when a new URL gets 403 too', async () => {
+    server = await startFixtureServer(
+      flakyStorage((response) => {
+        response.writeHead(403).end('Access Denied');
+        return true;
+      }),
+    );
+    client = makeClient(server.url);
+    await matchJob(client);
+
+    const error = await client
+      .downloadSandbox(42, pfn, join(dir, 'in.tar.zst'))
+      .catch((e: unknown) => e);
+
+    expect((error as WmsError).code).toBe('WMS_REJECTED');
+    expect((error as WmsError).message).not.toContain('s3cr3t');
+    expect(countPath('/api/jobs/sandbox')).toBe(2);
+  });
+
+  it('raises SandboxError when the file cannot be written', async () => {
+    server = await startFixtureServer(flakyStorage(() => false));
+    client = makeClient(server.url);
+    await matchJob(client);
+
+    const error = await client
+      .downloadSandbox(42, pfn, join(dir, 'no-such-dir', 'in.tar.zst'))
+      .catch((e: unknown) => e);
+
+    expect((error as { code?: string }).code).toBe('SANDBOX_WRITE_FAILED');
+    expect(countPath('/store/object')).toBe(1);
+  });
+
+  it('rejects a reference without a checksum', async () => {
+    server = await startFixtureServer(flakyStorage(() => false));
+    client = makeClient(server.url);
+
+    const error = await client
+      .downloadSandbox(42, 'SB:SandboxSE|/S3/b/input.tar.zst', join(dir, 'in.tar.zst'))
+      .catch((e: unknown) => e);
+
+    expect((error as WmsError).code).toBe('WMS_INVALID_REQUEST');
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('uploadSandbox retries', () => {
+  function uploadServer(
+    onUpload: (response: import('node:http').ServerResponse, index: number) => void,
+  ) {
+    return routeTable({
+      ...loginRoute,
+      ...matchRoute,
+      'POST /api/jobs/sandbox': (_request, response) =>
+        sendJson(response, 200, { pfn, url: `${server!.url}/store/upload`, fields: { key: 'k' } }),
+      'POST /store/upload': (_request, response, index) => onUpload(response, index),
+    });
+  }
+
+  async function writeArchive(): Promise<string> {
+    const file = join(dir, 'out.tar.zst');
+    await writeFile(file, archive);
+    return file;
+  }
+
+  const upload = { sha256: digest, size: archive.length, format: 'tar.zst' as const };
+
+  it('asks for a new URL after a 403', async () => {
+    server = await startFixtureServer(
+      uploadServer((response, index) => {
+        if (index === 0) response.writeHead(403).end('Policy expired');
+        else response.writeHead(204).end();
+      }),
+    );
+    client = makeClient(server.url);
+    await matchJob(client);
+
+    const returned = await client.uploadSandbox(42, await writeArchive(), upload);
+
+    expect(returned).toBe(pfn);
+    expect(countPath('/api/jobs/sandbox')).toBe(2);
+    expect(countPath('/store/upload')).toBe(2);
+  });
+
+  it('asks for a new URL once the old one expired', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    server = await startFixtureServer(
+      uploadServer((response, index) => {
+        if (index === 0) {
+          // The upload took long enough for the 300 s URL to run out before the retry.
+          vi.setSystemTime(Date.now() + 290_000);
+          response.writeHead(503).end();
+        } else {
+          response.writeHead(204).end();
+        }
+      }),
+    );
+    client = makeClient(server.url);
+    await matchJob(client);
+
+    await client.uploadSandbox(42, await writeArchive(), upload, { deadlineMs: 600_000 });
+
+    expect(countPath('/api/jobs/sandbox')).toBe(2);
+    expect(countPath('/store/upload')).toBe(2);
+  });
+
+  it('gives up on a storage 400', async () => {
+    server = await startFixtureServer(
+      uploadServer((response) => {
+        response.writeHead(400).end('<Error><Code>BadDigest</Code></Error>');
+      }),
+    );
+    client = makeClient(server.url);
+    await matchJob(client);
+
+    const error = await client
+      .uploadSandbox(42, await writeArchive(), upload)
+      .catch((e: unknown) => e);
+
+    expect((error as WmsError).code).toBe('WMS_REJECTED');
+    expect((error as WmsError).message).toContain('BadDigest');
+    expect(countPath('/store/upload')).toBe(1);
+  });
+
+  it('rejects a size that does not match the file', async () => {
+    server = await startFixtureServer(uploadServer(() => undefined));
+    client = makeClient(server.url);
+
+    const error = await client
+      .uploadSandbox(42, await writeArchive(), { ...upload, size: 5 })
+      .catch((e: unknown) => e);
+
+    expect((error as WmsError).code).toBe('WMS_INVALID_REQUEST');
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('raises SandboxError for a missing file', async () => {
+    server = await startFixtureServer(uploadServer(() => undefined));
+    client = makeClient(server.url);
+
+    const error = await client
+      .uploadSandbox(42, join(dir, 'missing.tar.zst'), upload)
+      .catch((e: unknown) => e);
+
+    expect((error as { code?: string }).code).toBe('SANDBOX_READ_FAILED');
   });
 });
