@@ -2,7 +2,8 @@
  * Client of the central workload management service (DiracX or a service with its API).
  * Callers get results or {@link WmsError}s with a `code`; they never see HTTP statuses.
  */
-export { WmsClient, type WmsClientOptions } from './client.js';
+export { WmsClient } from './client.js';
+export type { WmsClientOptions } from './options.js';
 export { ServiceClock, formatMicroseconds, hasTimezone } from './clock.js';
 export { WmsErrorCode, wmsErrorAction, type WmsErrorAction } from './errors.js';
 export { MAX_SANDBOX_BYTES, sha256FromPfn } from './sandbox.js';

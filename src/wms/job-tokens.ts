@@ -3,8 +3,10 @@
  * route, asked for before expiry or after a 401.
  */
 import type { Logger } from '../log.js';
+import { type AuthorizedSender, jsonRequest } from './authorized.js';
 import type { ServiceClock } from './clock.js';
 import { wmsErrorAction } from './errors.js';
+import { expectShape, parseJson, responseError } from './responses.js';
 import { type HeldToken, holdToken } from './tokens.js';
 import type { CallContext } from './transport.js';
 import type { JobId } from './types.js';
@@ -79,4 +81,24 @@ export class JobTokens {
     this.store(jobId, response.access_token, response.expires_in);
     this.log.debug({ jobId }, 'job token renewed');
   }
+}
+
+/** Fetches a new token for a job from `POST /api/pilots/internal/job-token`. */
+export async function fetchJobToken(
+  sender: AuthorizedSender,
+  jobId: JobId,
+  context: CallContext,
+): Promise<{ access_token: string; expires_in: number }> {
+  const label = 'POST /api/pilots/internal/job-token';
+  const request = jsonRequest(label, JSON.stringify({ job_id: jobId }));
+  const response = await sender.send({ kind: 'pilot' }, request, context);
+  if (response.status !== 200) throw responseError(label, response);
+
+  const body = parseJson<{ access_token?: unknown; expires_in?: unknown }>(label, response);
+  expectShape(
+    typeof body.access_token === 'string' && typeof body.expires_in === 'number',
+    label,
+    'access_token and expires_in',
+  );
+  return body as { access_token: string; expires_in: number };
 }

@@ -2,6 +2,7 @@
 import { WmsError } from '../errors.js';
 import { WmsErrorCode, errorDetail, isVersionRejection } from './errors.js';
 import type { HttpResponse } from './transport.js';
+import type { MatchedJob } from './types.js';
 
 /** Returns the WmsError for a response the route does not treat as a result. */
 export function responseError(label: string, response: HttpResponse): WmsError {
@@ -36,6 +37,32 @@ export function expectShape(condition: boolean, label: string, what: string): vo
     throw new WmsError(
       WmsErrorCode.InvalidResponse,
       `${label} returned a response without ${what}`,
+    );
+  }
+}
+
+/** Raises WMS_INVALID_RESPONSE unless a match response carries the fields the pilot needs. */
+export function checkMatchedJob(label: string, job: MatchedJob): void {
+  expectShape(typeof job === 'object' && job !== null, label, 'a job object');
+  expectShape(Number.isInteger(job.job_id), label, 'a numeric job_id');
+  expectShape(typeof job.workflow === 'string', label, 'the workflow text');
+  expectShape(
+    typeof job.credentials?.access_token === 'string' &&
+      typeof job.credentials?.expires_in === 'number',
+    label,
+    'job credentials',
+  );
+}
+
+/** Parses an absolute URL from a response, raising WMS_INVALID_RESPONSE when it is invalid. */
+export function parseResponseUrl(label: string, value: string): URL {
+  try {
+    return new URL(value);
+  } catch (error) {
+    throw new WmsError(
+      WmsErrorCode.InvalidResponse,
+      `${label} returned an invalid url ${JSON.stringify(value.slice(0, 100))}`,
+      { cause: error },
     );
   }
 }

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { FormData } from 'undici';
 import { SandboxError, WmsError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { responseError, expectShape, parseJson } from './responses.js';
+import { expectShape, parseJson, parseResponseUrl, responseError } from './responses.js';
 import { WmsErrorCode, isRetryableStatus } from './errors.js';
 import {
   RetryableFailure,
@@ -26,7 +26,6 @@ import type { JobId, SandboxUpload } from './types.js';
 /** Client services the sandbox functions use for one job. */
 export interface SandboxCalls {
   jobId: JobId;
-  baseUrl: URL;
   transport: HttpTransport;
   log: Logger;
   /** Sends a request to the service with the job's token, renewing it after a 401. */
@@ -161,7 +160,7 @@ async function requestDownloadUrl(
   const lifetimeMs =
     typeof body.expires_in === 'number' ? body.expires_in * 1000 : UPLOAD_URL_LIFETIME_MS;
   return {
-    url: new URL(body.url as string),
+    url: parseResponseUrl(label, body.url as string),
     renewAt: Date.now() + lifetimeMs - URL_EXPIRY_MARGIN_MS,
   };
 }
@@ -268,7 +267,7 @@ async function requestUploadGrant(
   expectShape(grant.url === null || typeof grant.url === 'string', label, 'a url or null');
   return {
     pfn: grant.pfn as string,
-    url: grant.url === null ? null : new URL(grant.url as string),
+    url: grant.url === null ? null : parseResponseUrl(label, grant.url as string),
     fields: (grant.fields ?? {}) as Record<string, string>,
     renewAt: Date.now() + UPLOAD_URL_LIFETIME_MS - URL_EXPIRY_MARGIN_MS,
     after403: false,

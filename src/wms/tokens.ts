@@ -6,6 +6,7 @@ import { WmsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ServiceClock } from './clock.js';
 import { WmsErrorCode, errorDetail, wmsErrorAction } from './errors.js';
+import { routeUrl } from './authorized.js';
 import { responseError } from './responses.js';
 import type { CallContext, HttpResponse, HttpTransport } from './transport.js';
 import type { PilotRegistration, TokenResponse } from './types.js';
@@ -194,7 +195,7 @@ export class PilotTokens {
       {
         label: 'POST /api/auth/secret-exchange',
         method: 'POST',
-        url: new URL('/api/auth/secret-exchange', this.ctx.baseUrl),
+        url: routeUrl(this.ctx.baseUrl, '/api/auth/secret-exchange'),
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
       },
@@ -209,7 +210,7 @@ export class PilotTokens {
         {
           label: 'POST /api/auth/pilot-token',
           method: 'POST',
-          url: new URL('/api/auth/pilot-token', this.ctx.baseUrl),
+          url: routeUrl(this.ctx.baseUrl, '/api/auth/pilot-token'),
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ pilot_stamp: this.ctx.pilotStamp, refresh_token: refreshToken }),
         },
@@ -225,7 +226,7 @@ export class PilotTokens {
       {
         label: 'POST /api/auth/token',
         method: 'POST',
-        url: new URL('/api/auth/token', this.ctx.baseUrl),
+        url: routeUrl(this.ctx.baseUrl, '/api/auth/token'),
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: form.toString(),
       },

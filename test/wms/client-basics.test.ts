@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { WmsError } from '../../src/errors.js';
+import { ConfigError, WmsError } from '../../src/errors.js';
 import type { WmsClient } from '../../src/wms/index.js';
 import {
   type FixtureServer,
@@ -291,5 +291,47 @@ describe('status input checks', () => {
     const body = jsonBody<Record<string, Record<string, unknown>>>(server.requests[1]!);
     expect(Object.keys(body['5']!)).toEqual([replayed]);
     expect(next).toBe('2099-01-01T00:00:00.000001+00:00');
+  });
+});
+
+describe('client options', () => {
+  it('keeps a path prefix of the base URL', async () => {
+    server = await startFixtureServer(
+      routeTable({
+        'POST /diracx/api/auth/secret-exchange': (_request, response) =>
+          sendJson(response, 200, tokenAnswer(3600)),
+        'PATCH /diracx/api/pilots/metadata': (_request, response) => {
+          response.writeHead(204).end();
+        },
+      }),
+    );
+    client = makeClient(`${server.url}/diracx/`);
+
+    await client.setPilotStatus({ Status: 'Running' });
+
+    expect(server.requests.map((r) => r.path)).toEqual([
+      '/diracx/api/auth/secret-exchange',
+      '/diracx/api/pilots/metadata',
+    ]);
+  });
+
+  it.each([
+    ['a URL that does not parse', { baseUrl: 'not a url' }, 'WMS_BAD_URL'],
+    ['an ftp URL', { baseUrl: 'ftp://127.0.0.1/' }, 'WMS_BAD_URL'],
+    ['an empty stamp', { pilotStamp: '' }, 'PILOT_BAD_STAMP'],
+    ['a 33-character stamp', { pilotStamp: 'x'.repeat(33) }, 'PILOT_BAD_STAMP'],
+    ['an empty client version', { clientVersion: ' ' }, 'WMS_BAD_OPTION'],
+    ['a zero deadline', { retry: { deadlineMs: 0 } }, 'WMS_BAD_OPTION'],
+    ['a negative timeout', { requestTimeoutMs: -1 }, 'WMS_BAD_OPTION'],
+  ])('rejects %s', (_case, overrides, code) => {
+    let error: unknown;
+    try {
+      makeClient('http://127.0.0.1:9', overrides);
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe(code);
   });
 });
