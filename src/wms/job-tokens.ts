@@ -33,7 +33,7 @@ export class JobTokens {
     this.tokens.set(jobId, holdToken(accessToken, expiresInSeconds, this.clock));
   }
 
-  /** Returns the held token of a job without renewing it, if there is one. */
+  /** Returns the current token of a job without renewing it, if there is one. */
   peek(jobId: JobId): HeldToken | undefined {
     return this.tokens.get(jobId);
   }
@@ -44,24 +44,24 @@ export class JobTokens {
    * expires.
    */
   async get(jobId: JobId, context: CallContext): Promise<string> {
-    const held = this.tokens.get(jobId);
-    if (held !== undefined && Date.now() < held.refreshAt) return held.value;
+    const current = this.tokens.get(jobId);
+    if (current !== undefined && Date.now() < current.refreshAt) return current.value;
 
     try {
-      await this.renew(jobId, held?.value, context);
+      await this.renew(jobId, current?.value, context);
     } catch (error) {
-      const usable = held !== undefined && Date.now() < held.expiresAt;
+      const usable = current !== undefined && Date.now() < current.expiresAt;
       if (!usable || wmsErrorAction(error) !== 'retry-later') throw error;
       this.log.warn({ jobId, err: error }, 'job token renewal failed, using the current token');
-      return held!.value;
+      return current!.value;
     }
     return (this.tokens.get(jobId) as HeldToken).value;
   }
 
   /** Renews the job's token unless another call already replaced `staleToken`. */
   async renew(jobId: JobId, staleToken: string | undefined, context: CallContext): Promise<void> {
-    const held = this.tokens.get(jobId);
-    if (held !== undefined && staleToken !== undefined && held.value !== staleToken) return;
+    const current = this.tokens.get(jobId);
+    if (current !== undefined && staleToken !== undefined && current.value !== staleToken) return;
 
     let pending = this.pending.get(jobId);
     if (pending === undefined) {

@@ -32,11 +32,11 @@ export function parseJson<T>(label: string, response: HttpResponse): T {
 }
 
 /** Raises WMS_INVALID_RESPONSE unless `condition` is true for a response's parsed body. */
-export function expectShape(condition: boolean, label: string, what: string): void {
+export function expectShape(condition: boolean, label: string, expected: string): void {
   if (!condition) {
     throw new WmsError(
       WmsErrorCode.InvalidResponse,
-      `${label} returned a response without ${what}`,
+      `${label} returned a response without ${expected}`,
     );
   }
 }

@@ -8,7 +8,7 @@ import type { JobBatchResult, JobId, StatusRecord } from './types.js';
 
 /**
  * Builds `{"<job id>": {"<timestamp>": {Status?, MinorStatus?, ApplicationStatus?, Source}}}`.
- * Records without a timestamp get one from `clock`; given timestamps must carry a timezone and
+ * Records without a timestamp get one from `clock`. Given timestamps must carry a timezone and
  * be distinct within a job, because the service keys records by them.
  */
 export function buildStatusBody(
@@ -46,8 +46,8 @@ function checkTimestamp(jobId: string, stamp: string, byTime: Record<string, unk
 }
 
 /**
- * Reads `{success, failed}`. A 404 means no job succeeded; it becomes a result with every job
- * under `failed`, so callers handle unknown jobs the same way whether one or all failed.
+ * Reads `{success, failed}`. A 404 means that no job succeeded, and it becomes a result with
+ * every job under `failed`. Callers thus handle one unknown job and all unknown jobs alike.
  */
 export function readBatchResult(
   label: string,

@@ -11,7 +11,7 @@ import { responseError } from './responses.js';
 import type { CallContext, HttpResponse, HttpTransport } from './transport.js';
 import type { PilotRegistration, TokenResponse } from './types.js';
 
-/** How the pilot proves who it is. Values come from a file or the environment, never argv. */
+/** Credentials of the pilot. Values come from a file or the environment, never argv. */
 export type WmsCredentials =
   | { kind: 'pilot-secret'; secret: string }
   | { kind: 'refresh-token'; token: string; clientId: string };
@@ -112,21 +112,21 @@ export class PilotTokens {
 
   /** Returns a valid access token, logging in or refreshing first when needed. */
   async accessToken(context: CallContext): Promise<string> {
-    const held = this.access;
-    if (held === undefined) {
+    const current = this.access;
+    if (current === undefined) {
       await this.login(undefined, context);
       return (this.access as HeldToken | undefined)!.value;
     }
-    if (Date.now() < held.refreshAt) return held.value;
+    if (Date.now() < current.refreshAt) return current.value;
 
     try {
-      await this.refresh(held.value, context);
+      await this.refresh(current.value, context);
     } catch (error) {
       // A refresh that could not reach the service leaves the current token usable until it
       // expires; a rejected refresh token can never be used again.
-      if (wmsErrorAction(error) !== 'retry-later' || Date.now() >= held.expiresAt) throw error;
+      if (wmsErrorAction(error) !== 'retry-later' || Date.now() >= current.expiresAt) throw error;
       this.ctx.log.warn({ err: error }, 'pilot token refresh failed, using the current token');
-      return held.value;
+      return current.value;
     }
     return (this.access as HeldToken).value;
   }

@@ -6,7 +6,7 @@
 /** Job id as the service numbers jobs. Maps keyed by job id use its decimal string. */
 export type JobId = number;
 
-/** Answer of the token routes. `expires_in` is in seconds. */
+/** Response of the token routes. `expires_in` is in seconds. */
 export interface TokenResponse {
   access_token: string;
   expires_in: number;
@@ -57,7 +57,7 @@ export interface MatchNode {
   [extra: string]: unknown;
 }
 
-/** What is free now in the allocation, for one match request. */
+/** Free resources of the allocation now, for one match request. */
 export interface MatchSlot {
   cores: number;
   'ram-mb': number;
@@ -106,7 +106,7 @@ export interface StatusRecord {
   timestamp?: string;
 }
 
-/** Answer of a status or reschedule call, keyed by job id. */
+/** Result of a status or reschedule call, keyed by job id. */
 export interface JobBatchResult {
   success: Record<string, Record<string, unknown>>;
   failed: Record<string, { detail: string }>;
@@ -136,7 +136,7 @@ export interface HeartbeatResult {
   /** Commands for the jobs; each is delivered once, so the caller must act on every one. */
   commands: JobCommand[];
   /**
-   * Jobs whose heartbeat the service answered with a bare 500. DiracX responses that for a job
+   * Jobs whose heartbeat the service rejected with a bare 500. DiracX returns that for a job
    * it does not know, but a transient fault looks the same, so drop a job only after it is
    * listed here several times in a row.
    */

@@ -9,7 +9,7 @@ import {
   routeTable,
   sendJson,
   startFixtureServer,
-  tokenAnswer,
+  tokenResponse,
 } from './http-fixture.js';
 
 let server: FixtureServer | undefined;
@@ -35,7 +35,7 @@ function matchedJob(jobId: number) {
     workflow_params: {},
     input_sandbox: [],
     requirements: { cores: 1 },
-    credentials: tokenAnswer(3600, 'unused', `job-${jobId}`),
+    credentials: tokenResponse(3600, 'unused', `job-${jobId}`),
     heartbeat_interval: 60,
   };
 }
@@ -155,7 +155,7 @@ describe('match', () => {
 });
 
 describe('heartbeat', () => {
-  it('returns commands of the answer', async () => {
+  it('returns commands of the response', async () => {
     server = await startFixtureServer(
       routeTable({
         ...loginRoute,
@@ -299,7 +299,7 @@ describe('client options', () => {
     server = await startFixtureServer(
       routeTable({
         'POST /diracx/api/auth/secret-exchange': (_request, response) =>
-          sendJson(response, 200, tokenAnswer(3600)),
+          sendJson(response, 200, tokenResponse(3600)),
         'PATCH /diracx/api/pilots/metadata': (_request, response) => {
           response.writeHead(204).end();
         },

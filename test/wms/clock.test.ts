@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ServiceClock, formatMicroseconds, hasTimezone } from '../../src/wms/index.js';
 import { parseMicroseconds } from '../../src/wms/clock.js';
 
-/** A clock whose local time the test sets. */
+/** Creates a clock whose local time the test sets. */
 function clockAt(startMs: number) {
   let localMs = startMs;
   const clock = new ServiceClock(() => localMs);

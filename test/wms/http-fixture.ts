@@ -62,7 +62,7 @@ export async function startFixtureServer(handler: Handler): Promise<FixtureServe
   };
 }
 
-/** Writes a JSON answer. */
+/** Writes a JSON response. */
 export function sendJson(
   response: ServerResponse,
   status: number,
@@ -80,8 +80,8 @@ export function makeJwt(exp: number, subject = 'pilot'): string {
   return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub: subject, exp })}.signature`;
 }
 
-/** Returns a token answer whose access token expires in `seconds`. */
-export function tokenAnswer(seconds: number, refreshToken = 'refresh-1', subject = 'pilot') {
+/** Returns a token response whose access token expires in `seconds`. */
+export function tokenResponse(seconds: number, refreshToken = 'refresh-1', subject = 'pilot') {
   return {
     access_token: makeJwt(Math.floor(Date.now() / 1000) + seconds, subject),
     // The pilot routes return the secret's lifetime here, not the token's.
@@ -110,7 +110,7 @@ export function jsonBody<T = Record<string, unknown>>(request: ReceivedRequest):
   return JSON.parse(request.body.toString('utf8')) as T;
 }
 
-/** Dispatches on `METHOD /path` (query left out); unknown routes answer 404. */
+/** Dispatches on `METHOD /path` (query left out); unknown routes return 404. */
 export function routeTable(routes: Record<string, Handler>): Handler {
   const counts = new Map<string, number>();
   return (request, response) => {
@@ -126,8 +126,8 @@ export function routeTable(routes: Record<string, Handler>): Handler {
   };
 }
 
-/** Route that answers the secret exchange with a token valid for an hour. */
+/** Route that returns a token valid for an hour from the secret exchange. */
 export const loginRoute: Record<string, Handler> = {
   'POST /api/auth/secret-exchange': (_request, response) =>
-    sendJson(response, 200, tokenAnswer(3600)),
+    sendJson(response, 200, tokenResponse(3600)),
 };

@@ -13,7 +13,7 @@ import {
   routeTable,
   sendJson,
   startFixtureServer,
-  tokenAnswer,
+  tokenResponse,
 } from './http-fixture.js';
 
 let server: FixtureServer | undefined;
@@ -48,7 +48,7 @@ const matchRoute = {
       workflow_params: {},
       input_sandbox: [pfn],
       requirements: {},
-      credentials: tokenAnswer(3600, 'unused', 'job-42'),
+      credentials: tokenResponse(3600, 'unused', 'job-42'),
       heartbeat_interval: 60,
     }),
 };

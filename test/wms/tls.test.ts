@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WmsClient, type WmsError, wmsErrorAction } from '../../src/wms/index.js';
-import { makeClient, tokenAnswer } from './http-fixture.js';
+import { makeClient, tokenResponse } from './http-fixture.js';
 
 const run = promisify(execFile);
 
@@ -41,7 +41,7 @@ beforeAll(async () => {
     (request, response) => {
       request.resume();
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(tokenAnswer(3600)));
+      response.end(JSON.stringify(tokenResponse(3600)));
     },
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

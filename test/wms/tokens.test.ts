@@ -10,7 +10,7 @@ import {
   routeTable,
   sendJson,
   startFixtureServer,
-  tokenAnswer,
+  tokenResponse,
 } from './http-fixture.js';
 
 let server: FixtureServer | undefined;
@@ -53,7 +53,7 @@ describe('readJwtExpiry', () => {
 describe('pilot token', () => {
   it('refreshes once after a 401 and retries', async () => {
     const valid = new Set<string>();
-    const refreshed = tokenAnswer(3600, 'refresh-2', 'pilot-refreshed');
+    const refreshed = tokenResponse(3600, 'refresh-2', 'pilot-refreshed');
     valid.add(refreshed.access_token);
     server = await startFixtureServer(
       routeTable({
@@ -85,7 +85,7 @@ describe('pilot token', () => {
       routeTable({
         ...loginRoute,
         'POST /api/auth/pilot-token': (_request, response, index) => {
-          const issued = tokenAnswer(3600, `refresh-${index + 2}`, `pilot-${index}`);
+          const issued = tokenResponse(3600, `refresh-${index + 2}`, `pilot-${index}`);
           valid.clear();
           valid.add(issued.access_token);
           sendJson(response, 200, issued);
@@ -110,7 +110,7 @@ describe('pilot token', () => {
       routeTable({
         ...loginRoute,
         'POST /api/auth/pilot-token': (_request, response) =>
-          sendJson(response, 200, tokenAnswer(3600, 'refresh-2')),
+          sendJson(response, 200, tokenResponse(3600, 'refresh-2')),
         'PATCH /api/pilots/metadata': guardedMetadata(new Set()),
       }),
     );
@@ -130,9 +130,9 @@ describe('pilot token', () => {
     server = await startFixtureServer(
       routeTable({
         'POST /api/auth/secret-exchange': (_request, response) =>
-          sendJson(response, 200, tokenAnswer(2)),
+          sendJson(response, 200, tokenResponse(2)),
         'POST /api/auth/pilot-token': (_request, response) =>
-          sendJson(response, 200, tokenAnswer(3600, 'refresh-2')),
+          sendJson(response, 200, tokenResponse(3600, 'refresh-2')),
         'PATCH /api/pilots/metadata': (_request, response) => {
           response.writeHead(204).end();
         },
@@ -153,7 +153,7 @@ describe('pilot token', () => {
     server = await startFixtureServer(
       routeTable({
         'POST /api/auth/token': (_request, response) =>
-          sendJson(response, 200, tokenAnswer(3600, 'rotated')),
+          sendJson(response, 200, tokenResponse(3600, 'rotated')),
         'PATCH /api/pilots/metadata': (_request, response) => {
           response.writeHead(204).end();
         },
@@ -177,7 +177,7 @@ describe('pilot token', () => {
 
 describe('job token', () => {
   it('is renewed after a 401 on a sandbox call', async () => {
-    const renewed = tokenAnswer(3600, 'unused', 'job-42-renewed');
+    const renewed = tokenResponse(3600, 'unused', 'job-42-renewed');
     server = await startFixtureServer(
       routeTable({
         ...loginRoute,
@@ -226,7 +226,7 @@ describe('job token', () => {
       routeTable({
         ...loginRoute,
         'POST /api/pilots/internal/job-token': (_request, response) =>
-          sendJson(response, 200, tokenAnswer(3600, 'unused', 'job-7')),
+          sendJson(response, 200, tokenResponse(3600, 'unused', 'job-7')),
         'PATCH /api/jobs/7/sandbox/output': (_request, response) =>
           sendJson(response, 401, { detail: 'not your job' }),
       }),
