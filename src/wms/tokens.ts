@@ -86,7 +86,8 @@ export interface TokenContext {
 export class PilotTokens {
   private access: HeldToken | undefined;
   private refreshToken: string | undefined;
-  private secretRejected = false;
+  /** Label of the token route that rejected the credentials; they are not sent again. */
+  private rejectedBy: string | undefined;
   private pending: Promise<void> | undefined;
 
   constructor(
@@ -94,11 +95,6 @@ export class PilotTokens {
     private readonly ctx: TokenContext,
   ) {
     if (credentials.kind === 'refresh-token') this.refreshToken = credentials.token;
-  }
-
-  /** True once a token has been obtained. */
-  get isLoggedIn(): boolean {
-    return this.access !== undefined;
   }
 
   /**
@@ -153,6 +149,12 @@ export class PilotTokens {
     registration: PilotRegistration | undefined,
     context: CallContext,
   ): Promise<void> {
+    if (this.rejectedBy !== undefined) {
+      throw new WmsError(
+        WmsErrorCode.Unauthorized,
+        `the central service rejected the ${this.rejectedBy} earlier, so it is not sent again: start the pilot with new credentials`,
+      );
+    }
     const useSecret = this.credentials.kind === 'pilot-secret' && this.refreshToken === undefined;
     const response = useSecret
       ? await this.exchangeSecret(registration, context)
@@ -160,7 +162,7 @@ export class PilotTokens {
     const label = useSecret ? 'pilot secret exchange' : 'token refresh';
 
     if (response.status === 401 || response.status === 403) {
-      if (useSecret) this.secretRejected = true;
+      this.rejectedBy = useSecret ? 'pilot secret' : 'refresh token';
       throw new WmsError(
         WmsErrorCode.Unauthorized,
         `${label} rejected by the central service: ${errorDetail(response.text)}`,
@@ -180,11 +182,8 @@ export class PilotTokens {
     registration: PilotRegistration | undefined,
     context: CallContext,
   ): Promise<HttpResponse> {
-    if (this.secretRejected || this.credentials.kind !== 'pilot-secret') {
-      throw new WmsError(
-        WmsErrorCode.Unauthorized,
-        'the pilot secret was already rejected and is not sent again; start the pilot with a new secret',
-      );
+    if (this.credentials.kind !== 'pilot-secret') {
+      throw new WmsError(WmsErrorCode.InvalidRequest, 'no pilot secret to exchange');
     }
     const body = {
       pilot_stamp: this.ctx.pilotStamp,

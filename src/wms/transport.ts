@@ -183,13 +183,14 @@ export class HttpTransport {
         failure = error;
       }
 
-      const delayMs = failure.retryAfterMs ?? this.backoffMs(attemptIndex);
+      // Retry-After is a minimum: a service that sends 0 must not be hammered.
+      const delayMs = Math.max(failure.retryAfterMs ?? 0, this.backoffMs(attemptIndex));
       const leftMs = context.deadlineAt - Date.now();
       if (delayMs >= leftMs) throw giveUp(failure.error, attemptIndex + 1, delayMs, leftMs);
 
       this.options.log.warn(
         { route: label, attempt: attemptIndex + 1, delayMs, reason: failure.error.message },
-        'central service call failed, retrying',
+        'request failed, retrying',
       );
       await sleepUnlessAborted(delayMs, context.signal, label);
     }

@@ -125,6 +125,26 @@ describe('pilot token', () => {
     expect(pathsOf(server).filter((p) => p === '/api/pilots/metadata')).toHaveLength(2);
   });
 
+  it('never resends a rejected refresh token', async () => {
+    server = await startFixtureServer(
+      routeTable({
+        ...loginRoute,
+        'POST /api/auth/pilot-token': (_request, response) =>
+          sendJson(response, 401, { detail: 'refresh token revoked' }),
+        'PATCH /api/pilots/metadata': guardedMetadata(new Set()),
+      }),
+    );
+    client = makeClient(server.url);
+
+    const first = await client.setPilotStatus({ Status: 'Running' }).catch((e: unknown) => e);
+    const second = await client.setPilotStatus({ Status: 'Running' }).catch((e: unknown) => e);
+
+    expect((first as WmsError).code).toBe('WMS_UNAUTHORIZED');
+    expect((first as WmsError).message).toContain('refresh token revoked');
+    expect((second as WmsError).code).toBe('WMS_UNAUTHORIZED');
+    expect(pathsOf(server).filter((p) => p === '/api/auth/pilot-token')).toHaveLength(1);
+  });
+
   it('refreshes at 75 % of the JWT lifetime', async () => {
     // expires_in states a day, as DiracX's pilot routes do, but the JWT expires in 2 s.
     server = await startFixtureServer(
