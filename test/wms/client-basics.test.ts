@@ -197,6 +197,49 @@ describe('heartbeat', () => {
   });
 });
 
+describe('heartbeat one by one', () => {
+  it('keeps commands when a later call fails', async () => {
+    server = await startFixtureServer(
+      routeTable({
+        ...loginRoute,
+        'PATCH /api/jobs/heartbeat': (request, response) => {
+          const jobIds = Object.keys(jsonBody(request));
+          if (jobIds.length > 1) response.writeHead(500).end('Internal Server Error');
+          else if (jobIds[0] === '7') {
+            sendJson(response, 200, [{ job_id: 7, command: 'Kill', arguments: '' }]);
+          } else sendJson(response, 422, { detail: 'extra key' });
+        },
+      }),
+    );
+    client = makeClient(server.url);
+
+    const result = await client.heartbeat({ 7: { WallClockTime: 1 }, 9: { WallClockTime: 1 } });
+
+    expect(result.commands).toEqual([{ job_id: 7, command: 'Kill', arguments: '' }]);
+    expect(result.unknownJobIds).toEqual([]);
+  });
+
+  it('raises when every call fails', async () => {
+    server = await startFixtureServer(
+      routeTable({
+        ...loginRoute,
+        'PATCH /api/jobs/heartbeat': (request, response) => {
+          const jobIds = Object.keys(jsonBody(request));
+          if (jobIds.length > 1) response.writeHead(500).end('Internal Server Error');
+          else sendJson(response, 422, { detail: 'extra key' });
+        },
+      }),
+    );
+    client = makeClient(server.url);
+
+    const error = await client
+      .heartbeat({ 7: { WallClockTime: 1 }, 9: { WallClockTime: 1 } })
+      .catch((e: unknown) => e);
+
+    expect((error as WmsError).code).toBe('WMS_REJECTED');
+  });
+});
+
 describe('status', () => {
   it('stamps records in increasing service time', async () => {
     server = await startFixtureServer(

@@ -145,6 +145,34 @@ describe('pilot token', () => {
     expect(pathsOf(server).filter((p) => p === '/api/auth/pilot-token')).toHaveLength(1);
   });
 
+  it('refreshes once for concurrent 401s', async () => {
+    const valid = new Set<string>();
+    const refreshed = tokenResponse(3600, 'refresh-2', 'pilot-refreshed');
+    valid.add(refreshed.access_token);
+    server = await startFixtureServer(
+      routeTable({
+        ...loginRoute,
+        'POST /api/auth/pilot-token': async (_request, response) => {
+          // A slow refresh, so the other calls get their 401 while it is under way.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          sendJson(response, 200, refreshed);
+        },
+        'PATCH /api/pilots/metadata': guardedMetadata(valid),
+      }),
+    );
+    client = makeClient(server.url);
+    await client.login();
+
+    await Promise.all([
+      client.setPilotStatus({ Status: 'Running' }),
+      client.setPilotStatus({ Queue: 'long' }),
+      client.setPilotStatus({ GridSite: 'CTAO.TEST.ch' }),
+    ]);
+
+    expect(pathsOf(server).filter((p) => p === '/api/auth/pilot-token')).toHaveLength(1);
+    expect(pathsOf(server).filter((p) => p === '/api/pilots/metadata')).toHaveLength(6);
+  });
+
   it('refreshes at 75 % of the JWT lifetime', async () => {
     // expires_in states a day, as DiracX's pilot routes do, but the JWT expires in 2 s.
     server = await startFixtureServer(
@@ -211,7 +239,7 @@ describe('job token', () => {
             workflow_params: {},
             input_sandbox: [],
             requirements: {},
-            credentials: { access_token: makeJwt(1, 'job-42-old'), expires_in: 3600 },
+            credentials: tokenResponse(3600, 'unused', 'job-42-old'),
             heartbeat_interval: 60,
           }),
         'POST /api/pilots/internal/job-token': (_request, response) =>
@@ -234,11 +262,50 @@ describe('job token', () => {
 
     await client.assignOutputSandbox(42, 'SB:SandboxSE|/S3/b/sha256:00.tar.zst');
 
-    const renewal = server.requests.find((r) => r.path === '/api/pilots/internal/job-token')!;
-    expect(jsonBody(renewal)).toEqual({ job_id: 42 });
+    const renewals = server.requests.filter((r) => r.path === '/api/pilots/internal/job-token');
+    expect(renewals).toHaveLength(1);
+    expect(jsonBody(renewals[0]!)).toEqual({ job_id: 42 });
+    expect(pathsOf(server).filter((p) => p === '/api/jobs/42/sandbox/output')).toHaveLength(2);
     const token = await client.jobToken(42);
     expect(token.accessToken).toBe(renewed.access_token);
     expect(token.expiresAt.getTime()).toBeGreaterThan(Date.now() + 3_000_000);
+  });
+
+  it('is renewed before it expires', async () => {
+    // expires_in claims an hour, but the JWT itself has expired: exp decides.
+    const stale = makeJwt(Math.floor(Date.now() / 1000) - 10, 'job-42-stale');
+    const renewed = tokenResponse(3600, 'unused', 'job-42-renewed');
+    server = await startFixtureServer(
+      routeTable({
+        ...loginRoute,
+        'POST /api/pilots/internal/match': (_request, response) =>
+          sendJson(response, 200, {
+            job_id: 42,
+            owner: 'jdoe',
+            owner_group: 'ctao_user',
+            vo: 'ctao',
+            workflow: '{}',
+            workflow_params: {},
+            input_sandbox: [],
+            requirements: {},
+            credentials: { access_token: stale, expires_in: 3600 },
+            heartbeat_interval: 60,
+          }),
+        'POST /api/pilots/internal/job-token': (_request, response) =>
+          sendJson(response, 200, { access_token: renewed.access_token, expires_in: 3600 }),
+      }),
+    );
+    client = makeClient(server.url);
+    await client.match({
+      node: { site: 'X' },
+      slot: { cores: 1, 'ram-mb': 1, 'wall-time': 1 },
+      benchmark: 1,
+    });
+
+    const token = await client.jobToken(42);
+
+    expect(token.accessToken).toBe(renewed.access_token);
+    expect(pathsOf(server)).toContain('/api/pilots/internal/job-token');
   });
 
   it('raises WMS_JOB_UNAUTHORIZED when renewal does not help', async () => {
