@@ -86,13 +86,7 @@ export function applyDefaultsAndCheck(
         schemaDefs: options.schemaDefs,
         depth: 0,
       });
-      if (!nullResult.ok) {
-        throw new CwlValidationError(
-          INPUT_INVALID,
-          `Missing required input ${path} of type ${describeType(parameter.type)}: ` +
-            'add it to the input object or give the parameter a default.',
-        );
-      }
+      if (!nullResult.ok) throw missingInput(path, parameter.type, value);
       result[name] = null;
       continue;
     }
@@ -100,4 +94,20 @@ export function applyDefaultsAndCheck(
     result[name] = checkValue(parameter.type, value, { ...options, path });
   }
   return result;
+}
+
+function missingInput(path: string, type: unknown, value: null | undefined): CwlValidationError {
+  const typeText = describeType(type);
+  if (value === null) {
+    return new CwlValidationError(
+      INPUT_INVALID,
+      `Input ${path} is null, but its type ${typeText} does not accept null: ` +
+        'give it a value or a default, or declare the type optional.',
+    );
+  }
+  return new CwlValidationError(
+    INPUT_INVALID,
+    `Missing required input ${path} of type ${typeText}: ` +
+      'add it to the input object or give the parameter a default.',
+  );
 }
