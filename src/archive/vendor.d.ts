@@ -2,9 +2,9 @@
 // this folder calls are declared.
 
 declare module '@ledgerhq/compressjs/src/lib/Bzip2.js' {
-  /** The bzip2 codec of compressjs; only the encoder is used. */
+  /** The bzip2 codec of compressjs, of which only the encoder is used. */
   const Bzip2: {
-    /** Compresses `input` into one bzip2 stream; `blockSizeLevel` is 1 to 9 (x 100 kB). */
+    /** Compresses `input` into one bzip2 stream. `blockSizeLevel` is 1 to 9 (x 100 kB). */
     compressFile(input: Uint8Array, output?: undefined, blockSizeLevel?: number): Uint8Array;
   };
   export default Bzip2;
