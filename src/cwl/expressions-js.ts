@@ -8,6 +8,7 @@
  * contain: a promise rejected without a handler (which ends a Node process) and a runaway
  * allocation (which hits the worker's heap limit).
  */
+import { createHash } from 'node:crypto';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { CwlExecutionError, CwlValidationError } from '../errors.js';
@@ -46,6 +47,8 @@ interface WorkerHandle {
   port: MessagePort;
   signal: Int32Array;
   isReady: boolean;
+  /** Keys of the expressionLib texts sent to this worker. */
+  sentLibraries: Set<string>;
 }
 
 let current: WorkerHandle | undefined;
@@ -68,15 +71,37 @@ export function runJavaScript(
   timeoutMs: number,
 ): unknown {
   const request: WorkerRequest = {
-    expressionLib: [...expressionLib],
+    libraryKey: libraryKeyOf(expressionLib),
     code,
     isFunctionBody,
     input: toJsonText(root),
     timeoutMs,
   };
-  const response = callWorker(request, source);
+
+  let response = callWorker(request, source, expressionLib);
+  if (response.outcome === 'unknown-library') {
+    // The worker dropped the text from its bounded store: send it again.
+    current?.sentLibraries.delete(request.libraryKey);
+    response = callWorker(request, source, expressionLib);
+  }
   if (response.outcome === 'ok') return JSON.parse(response.detail);
   throw toError(response, source, expressionLib, timeoutMs);
+}
+
+const libraryKeys = new WeakMap<readonly string[], string>();
+
+/**
+ * Returns a digest of the expressionLib entries. It is cached per array, so a caller that
+ * keeps its array hashes it once, and each worker receives the text once.
+ */
+function libraryKeyOf(expressionLib: readonly string[]): string {
+  if (expressionLib.length === 0) return '';
+  let key = libraryKeys.get(expressionLib);
+  if (key === undefined) {
+    key = createHash('sha256').update(JSON.stringify(expressionLib)).digest('hex');
+    libraryKeys.set(expressionLib, key);
+  }
+  return key;
 }
 
 /** Stops the expression worker, if one runs. The next evaluation starts a new one. */
@@ -90,10 +115,18 @@ export async function stopExpressionWorker(): Promise<void> {
  * Sends one request and blocks until the answer. Without an answer in time, the worker is
  * ended, which stops any JavaScript it runs, and the next request starts a new one.
  */
-function callWorker(request: WorkerRequest, source: string): WorkerResponse {
+function callWorker(
+  request: WorkerRequest,
+  source: string,
+  expressionLib: readonly string[],
+): WorkerResponse {
   const handle = current ?? startWorker();
   current = handle;
   if (!handle.isReady) waitUntilReady(handle);
+  if (request.libraryKey !== '' && !handle.sentLibraries.has(request.libraryKey)) {
+    request = { ...request, expressionLib: [...expressionLib] };
+    handle.sentLibraries.add(request.libraryKey);
+  }
 
   Atomics.store(handle.signal, 0, 0);
   handle.port.postMessage(request);
@@ -149,6 +182,9 @@ function startWorker(): WorkerHandle {
   const worker = new Worker(program, {
     eval: true,
     name: 'cwl-expressions',
+    // The program is plain JavaScript: loader flags of the pilot's own process (such as a
+    // TypeScript loader in development) would only slow the worker's start.
+    execArgv: [],
     workerData,
     transferList: [port2],
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
@@ -157,7 +193,7 @@ function startWorker(): WorkerHandle {
   worker.unref();
   port1.unref();
   worker.on('error', () => undefined);
-  return { worker, port: port1, signal, isReady: false };
+  return { worker, port: port1, signal, isReady: false, sentLibraries: new Set() };
 }
 
 /** Serialises the parameter context; bigint values become numbers, exact up to 2^53. */

@@ -26,14 +26,19 @@ export const PREPARE_SOURCE = `
 
 /**
  * Runs after the expressionLib. It freezes the built-ins so that one expression cannot change
- * what the next one sees through them, and defines \`__cwlRun(fn)\`, which every expression
- * script calls with its code wrapped in a strict function.
+ * what the next one sees through them, and defines \`__cwlRun(fn)\`, which runs one compiled
+ * expression.
  *
- * \`__cwlRun\` removes globals added by earlier expressions, restores the globals the
- * expressionLib defined, copies the parameter context in from the JSON text in
- * \`__cwlInput\`, calls the function and returns one string: "R" and the JSON text of the
- * result, "U" and the type of a result that has no JSON form, or "E" and a description of
- * what the expression threw. Only this string leaves the context.
+ * \`__cwlRun\` copies the parameter context in from the JSON text in \`__cwlInput\`, calls
+ * the function, then removes the globals the expression added and restores the globals the
+ * expressionLib defined. It returns one string: "R" and the JSON text of the result, "U" and
+ * the type of a result that has no JSON form, or "E" and a description of what the
+ * expression threw. A leading "!" means a global could not be removed, so the context must
+ * not be used again. Only this string leaves the context.
+ *
+ * NOTE: objects the expressionLib creates, and its top-level \`let\` bindings, are shared by
+ * all expressions that use the same expressionLib text, in every job of this process. An
+ * expression that changes them changes what later expressions see.
  */
 export const HARDEN_SOURCE = `
 (function (global) {
@@ -140,7 +145,9 @@ export const HARDEN_SOURCE = `
   function describe(error) {
     try {
       if (error !== null && typeof error === 'object' && 'message' in error) {
-        return StringOf(error.name) + ': ' + StringOf(error.message);
+        const name = error.name;
+        const prefix = name === undefined ? '' : StringOf(name) + ': ';
+        return prefix + StringOf(error.message);
       }
       return 'uncaught ' + StringOf(error);
     } catch (ignored) {
@@ -148,38 +155,45 @@ export const HARDEN_SOURCE = `
     }
   }
 
+  // Returns false when a global the expression added cannot be deleted.
   function reset() {
+    let isClean = true;
     const names = getNames(global);
     if (names.length !== knownCount) {
       for (const name of names) {
         if (!builtins.has(name) && !ownNames.has(name) && !libraryValues.has(name)) {
-          deleteProperty(global, name);
+          if (!deleteProperty(global, name)) isClean = false;
         }
       }
     }
     for (const [name, value] of libraryValues) {
       if (global[name] !== value) global[name] = value;
     }
+    return isClean;
+  }
+
+  function evaluate(fn) {
+    let result;
+    let text;
+    try {
+      result = fn();
+      text = stringify(result);
+    } catch (error) {
+      return 'E' + describe(error);
+    }
+    if (text === undefined) return 'U' + typeof result;
+    return 'R' + text;
   }
 
   defineProperty(global, '__cwlRun', {
     value: function (fn) {
-      reset();
       const root = parse(global.__cwlInput);
       global.__cwlInput = '';
       global.inputs = root.inputs;
       global.self = root.self;
       global.runtime = root.runtime;
-      let result;
-      let text;
-      try {
-        result = fn();
-        text = stringify(result);
-      } catch (error) {
-        return 'E' + describe(error);
-      }
-      if (text === undefined) return 'U' + typeof result;
-      return 'R' + text;
+      const output = evaluate(fn);
+      return reset() ? output : '!' + output;
     },
     writable: false,
     enumerable: false,

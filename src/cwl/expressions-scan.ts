@@ -52,6 +52,9 @@ export function shortenText(text: string, max = 80): string {
  * Splits `text` into literal text and expressions, applying the backslash escapes to the
  * literal text. Adjacent literal pieces are merged.
  *
+ * NOTE: CWL v1.0 and v1.1 documents had another rule, where a backslash escaped any
+ * character; only the v1.2 rule is implemented.
+ *
  * @throws CwlValidationError with code `CWL_EXPRESSION_INVALID` when an expression is not
  *   closed or its brackets do not match.
  */

@@ -7,7 +7,10 @@
 
 /** A request from the host: evaluate one expression. */
 export interface WorkerRequest {
-  expressionLib: string[];
+  /** Identifies the expressionLib; '' for none. */
+  libraryKey: string;
+  /** The expressionLib entries, sent only while the worker does not know `libraryKey`. */
+  expressionLib?: string[];
   /** The code inside `$(...)` or `${...}`. */
   code: string;
   isFunctionBody: boolean;
@@ -20,7 +23,14 @@ export interface WorkerRequest {
 /** How an evaluation ended; `detail` is JSON text for `ok`, a description otherwise. */
 export interface WorkerResponse {
   outcome:
-    'ok' | 'threw' | 'not-json' | 'syntax' | 'library-threw' | 'library-timeout' | 'library-syntax';
+    | 'ok'
+    | 'threw'
+    | 'not-json'
+    | 'syntax'
+    | 'unknown-library'
+    | 'library-threw'
+    | 'library-timeout'
+    | 'library-syntax';
   detail: string;
   /** Index of the expressionLib entry, for the `library-*` outcomes. */
   libraryIndex?: number;
@@ -55,7 +65,9 @@ export function expressionWorkerMain(): void {
   }
   const MAX_SANDBOXES = 8;
   const MAX_COMPILED_PER_SANDBOX = 2000;
+  const MAX_LIBRARIES = 64;
   const sandboxes = new Map<string, Sandbox>();
+  const libraries = new Map<string, string[]>();
   const runScript = new vm.Script('__cwlRun(__cwlFn)', { filename: 'cwl-expression-runner' });
 
   class RequestFailure extends Error {
@@ -123,14 +135,17 @@ export function expressionWorkerMain(): void {
     return { context, globals, compiled: new Map() };
   }
 
-  function getSandbox(expressionLib: string[], timeoutMs: number): Sandbox {
-    const key = JSON.stringify(expressionLib);
+  function getSandbox(key: string, timeoutMs: number): Sandbox {
     const cached = sandboxes.get(key);
     if (cached !== undefined) {
       // Map order is insertion order: moving the entry to the end makes eviction LRU.
       sandboxes.delete(key);
       sandboxes.set(key, cached);
       return cached;
+    }
+    const expressionLib = key === '' ? [] : libraries.get(key);
+    if (expressionLib === undefined) {
+      throw new RequestFailure({ outcome: 'unknown-library', detail: key });
     }
     const sandbox = createSandbox(expressionLib, timeoutMs);
     if (sandboxes.size >= MAX_SANDBOXES) sandboxes.delete(sandboxes.keys().next().value as string);
@@ -159,8 +174,12 @@ export function expressionWorkerMain(): void {
   }
 
   function evaluate(request: WorkerRequest): WorkerResponse {
-    const key = JSON.stringify(request.expressionLib);
-    const sandbox = getSandbox(request.expressionLib, request.timeoutMs);
+    const key = request.libraryKey;
+    if (request.expressionLib !== undefined) {
+      if (libraries.size >= MAX_LIBRARIES) libraries.clear();
+      libraries.set(key, request.expressionLib);
+    }
+    const sandbox = getSandbox(key, request.timeoutMs);
     const fn = compile(sandbox, request.code, request.isFunctionBody);
 
     sandbox.globals.__cwlInput = request.input;
@@ -178,7 +197,11 @@ export function expressionWorkerMain(): void {
       sandbox.globals.__cwlFn = undefined;
     }
 
-    const text = typeof output === 'string' ? output : '';
+    let text = typeof output === 'string' ? output : '';
+    if (text.startsWith('!')) {
+      sandboxes.delete(key);
+      text = text.slice(1);
+    }
     if (text.startsWith('R')) return { outcome: 'ok', detail: text.slice(1) };
     if (text.startsWith('U')) return { outcome: 'not-json', detail: text.slice(1) };
     if (text.startsWith('E')) return { outcome: 'threw', detail: text.slice(1) };

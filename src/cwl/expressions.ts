@@ -97,6 +97,7 @@ export function evaluateExpression(
  * anything else as JSON with sorted keys and `, ` / `: ` separators. cwltool writes
  * interpolated JSON in that layout (Python's json.dumps), and conformance test checksums
  * depend on it. Also used for InitialWorkDirRequirement entries that are not strings.
+ * Unlike cwltool, which escapes non-ASCII characters as `\uXXXX`, this keeps them as they are.
  */
 export function toInterpolationText(value: unknown): string {
   if (typeof value === 'string') return value;

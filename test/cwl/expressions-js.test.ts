@@ -125,6 +125,7 @@ describe('expression errors', () => {
     ],
     ['${ throw new Error("bad input"); }', 'CWL_EXPRESSION_FAILED', /Error: bad input/],
     ['${ throw "plain string"; }', 'CWL_EXPRESSION_FAILED', /uncaught plain string/],
+    ['${ throw { message: "no name" }; }', 'CWL_EXPRESSION_FAILED', /failed: no name$/],
     ['$(undefined)', 'CWL_EXPRESSION_FAILED', /returned undefined, which has no JSON form/],
     ['$(function () {})', 'CWL_EXPRESSION_FAILED', /returned a function/],
     ['$(10n)', 'CWL_EXPRESSION_FAILED', /BigInt/],
@@ -204,6 +205,13 @@ describe('expressionLib', () => {
     expect(error.message).toContain('lib broke');
   });
 
+  it('loads again after many other expressionLibs', () => {
+    const libs = Array.from({ length: 70 }, (_, i) => [`var id = ${i};`]);
+    for (const lib of libs) expect(run('$(id)', { expressionLib: lib })).toBe(libs.indexOf(lib));
+    expect(run('$(id)', { expressionLib: libs[0] })).toBe(0);
+    expect(run('$(typeof id)')).toBe('undefined');
+  });
+
   it('may extend built-ins before they are frozen', () => {
     const lib = [
       'Array.prototype.total = function () { return this.reduce(function (a, b) { return a + b; }, 0); };',
@@ -216,6 +224,14 @@ describe('isolation between expressions', () => {
   it('removes globals an expression added', () => {
     expect(run('${ globalThis.leaked = 42; return 1; }')).toBe(1);
     expect(run('$(typeof leaked)')).toBe('undefined');
+  });
+
+  it('drops a context whose added global cannot be deleted', () => {
+    const text =
+      '${ Object.defineProperty(globalThis, "pinned", { value: 1, configurable: false });' +
+      ' return typeof pinned; }';
+    expect(run(text)).toBe('number');
+    expect(run('$(typeof pinned)')).toBe('undefined');
   });
 
   it('rejects changes to built-in prototypes', () => {
