@@ -14,7 +14,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { CwlExecutionError, CwlValidationError } from '../errors.js';
 import { HARDEN_SOURCE, PREPARE_SOURCE } from './expressions-sandbox.js';
 import { EXPRESSION_INVALID, shortenText } from './expressions-scan.js';
-import { expressionWorkerMain } from './expressions-worker.js';
+import { WORKER_SOURCE } from './expressions-worker.js';
 import type { WorkerData, WorkerRequest, WorkerResponse } from './expressions-worker.js';
 
 /** Error code of an expression that threw, returned a non-JSON value or could not run. */
@@ -152,16 +152,23 @@ function callWorker(
 
 function waitUntilReady(handle: WorkerHandle): void {
   Atomics.wait(handle.signal, 1, 0, START_LIMIT_MS);
-  if (Atomics.load(handle.signal, 1) === 1) {
+  const state = Atomics.load(handle.signal, 1);
+  if (state === 1) {
     handle.isReady = true;
     return;
   }
+
   current = undefined;
   void handle.worker.terminate();
+  const startError = receiveMessageOnPort(handle.port)?.message as WorkerResponse | undefined;
+  const reason =
+    state === -1
+      ? `failed to start: ${startError?.detail ?? 'unknown error'}`
+      : `did not start within ${START_LIMIT_MS} ms`;
   throw new CwlExecutionError(
     EXPRESSION_FAILED,
-    `The JavaScript expression worker did not start within ${START_LIMIT_MS} ms: ` +
-      'check that the machine has free memory and threads.',
+    `The JavaScript expression worker ${reason}. ` +
+      'Check that the machine has free memory and threads.',
     { processStatus: 'temporaryFail' },
   );
 }
@@ -175,11 +182,7 @@ function startWorker(): WorkerHandle {
     prepareSource: PREPARE_SOURCE,
     hardenSource: HARDEN_SOURCE,
   };
-  // Transpilers that keep function names (tsx, esbuild with keepNames) insert calls to a
-  // `__name` helper into the function's source text; the worker gets a stand-in.
-  // esbuild renames `require` to `__require` in the bundle; the eval worker has `require`.
-  const program = `const __name = (target) => target;\nconst __require = require;\n(${expressionWorkerMain.toString()})();`;
-  const worker = new Worker(program, {
+  const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     name: 'cwl-expressions',
     // The program is plain JavaScript: loader flags of the pilot's own process (such as a
