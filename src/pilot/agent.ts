@@ -85,9 +85,10 @@ export class Pilot {
       });
       reason = await this.matchLoop(probe);
     } catch (error) {
-      code = error instanceof WmsError && error.code === 'WMS_VERSION_REFUSED'
-        ? PilotExitCode.VersionRefused
-        : PilotExitCode.Failed;
+      code =
+        error instanceof WmsError && error.code === 'WMS_VERSION_REFUSED'
+          ? PilotExitCode.VersionRefused
+          : PilotExitCode.Failed;
       reason = describeError(error);
       this.log.error({ err: error }, 'pilot stopping after an error');
     }
@@ -110,7 +111,10 @@ export class Pilot {
       tags: this.config.tags,
       log: this.log,
     });
-    this.log.info({ node: probe.node, slot: probe.slot, benchmark: probe.benchmark }, 'node probed');
+    this.log.info(
+      { node: probe.node, slot: probe.slot, benchmark: probe.benchmark },
+      'node probed',
+    );
     return probe;
   }
 
@@ -131,7 +135,10 @@ export class Pilot {
         benchmark: probe.benchmark,
       });
       if (result.kind === 'refused') {
-        throw new WmsError('WMS_VERSION_REFUSED', `central service refused this pilot: ${result.detail}`);
+        throw new WmsError(
+          'WMS_VERSION_REFUSED',
+          `central service refused this pilot: ${result.detail}`,
+        );
       }
       if (result.kind === 'job') {
         jobCount += 1;
@@ -142,7 +149,8 @@ export class Pilot {
       }
 
       const idleSeconds = (Date.now() - idleSince) / 1000;
-      if (idleSeconds >= this.config.idleTimeout) return `no job matched for ${Math.round(idleSeconds)} s`;
+      if (idleSeconds >= this.config.idleTimeout)
+        return `no job matched for ${Math.round(idleSeconds)} s`;
       const wait = result.retryAfterSeconds ?? backoff.next();
       const remaining = this.config.idleTimeout - idleSeconds;
       this.log.debug({ waitSeconds: wait }, 'no job matched');
@@ -180,7 +188,10 @@ export class Pilot {
     const stats = await statfs(this.config.workDir);
     const freeMb = (stats.bavail * stats.bsize) / 1e6;
     if (freeMb >= this.config.minFreeDiskMb) return undefined;
-    this.log.error({ freeMb: Math.floor(freeMb), minFreeDiskMb: this.config.minFreeDiskMb }, 'not enough free disk');
+    this.log.error(
+      { freeMb: Math.floor(freeMb), minFreeDiskMb: this.config.minFreeDiskMb },
+      'not enough free disk',
+    );
     return `free disk ${Math.floor(freeMb)} MB is below ${this.config.minFreeDiskMb} MB`;
   }
 

@@ -110,7 +110,10 @@ export class HeartbeatLoop {
     for (const command of commands) {
       const source = this.sources.get(command.job_id);
       if (!source) {
-        this.log.warn({ jobId: command.job_id, command: command.command }, 'command for a job not running here');
+        this.log.warn(
+          { jobId: command.job_id, command: command.command },
+          'command for a job not running here',
+        );
         continue;
       }
       this.log.info({ jobId: command.job_id, command: command.command }, 'job command received');
@@ -128,7 +131,10 @@ export class HeartbeatLoop {
       const count = (this.unknownCounts.get(jobId) ?? 0) + 1;
       this.unknownCounts.set(jobId, count);
       if (count >= UNKNOWN_JOB_BEATS_BEFORE_DROP) {
-        this.log.error({ jobId, beats: count }, 'service does not know the job; heartbeats stopped');
+        this.log.error(
+          { jobId, beats: count },
+          'service does not know the job; heartbeats stopped',
+        );
         this.sources.delete(jobId);
         this.unknownCounts.delete(jobId);
       }

@@ -106,9 +106,13 @@ class LocationResolver {
     try {
       response = await fetch(url, { redirect: 'follow' });
     } catch (error) {
-      throw new InputDataError('INPUT_DOWNLOAD_FAILED', `cannot download input ${url}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new InputDataError(
+        'INPUT_DOWNLOAD_FAILED',
+        `cannot download input ${url}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     if (!response.ok || !response.body) {
       throw new InputDataError(

@@ -239,7 +239,10 @@ class JobRun {
     }
 
     if (!succeeded) {
-      await this.status.report({ status: 'Failed', minorStatus: 'Application Finished With Errors' });
+      await this.status.report({
+        status: 'Failed',
+        minorStatus: 'Application Finished With Errors',
+      });
       return 'Failed';
     }
     await this.status.report({ status: 'Done', minorStatus: 'Execution Complete' });
@@ -288,7 +291,10 @@ class JobRun {
       });
       return 'Failed';
     }
-    await this.status.report({ minorStatus: stop.minorStatus, applicationStatus: truncate(stop.message) });
+    await this.status.report({
+      minorStatus: stop.minorStatus,
+      applicationStatus: truncate(stop.message),
+    });
     try {
       await this.context.client.reschedule([this.job.job_id]);
     } catch (error) {

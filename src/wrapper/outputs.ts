@@ -39,12 +39,18 @@ function collectHints(document: unknown): Record<string, unknown>[] {
     if (Array.isArray(raw)) {
       hints.push(...raw.filter((hint) => hint && typeof hint === 'object'));
     } else if (raw && typeof raw === 'object') {
-      hints.push(...Object.values(raw as Record<string, unknown>).filter((hint) => hint && typeof hint === 'object') as Record<string, unknown>[]);
+      hints.push(
+        ...(Object.values(raw as Record<string, unknown>).filter(
+          (hint) => hint && typeof hint === 'object',
+        ) as Record<string, unknown>[]),
+      );
     }
   }
   return hints.filter((hint) => {
     const cls = String(hint.class ?? '');
-    return /(^|[:#/])(Job|ExecutionHooks|Scheduling)$/.test(cls) || hint.output_sandbox !== undefined;
+    return (
+      /(^|[:#/])(Job|ExecutionHooks|Scheduling)$/.test(cls) || hint.output_sandbox !== undefined
+    );
   });
 }
 
@@ -117,7 +123,10 @@ export function streamOutputIds(documentText: string): Set<string> {
       ? outputs.map((output) => [String(output?.id ?? ''), output?.type] as const)
       : Object.entries((outputs ?? {}) as Record<string, unknown>).map(
           ([id, output]) =>
-            [id, typeof output === 'string' ? output : (output as { type?: unknown })?.type] as const,
+            [
+              id,
+              typeof output === 'string' ? output : (output as { type?: unknown })?.type,
+            ] as const,
         );
     for (const [id, type] of entries) {
       if (type === 'stdout' || type === 'stderr') ids.add(id.replace(/^#/, ''));

@@ -16,7 +16,9 @@ async function main(): Promise<number> {
     const specs = await loadJobFiles(JOBS_DIR);
     const labels = new Map<number, string>();
     for (const spec of specs) labels.set(await service.submitJob(spec), spec.label ?? '');
-    console.log(`reference service at ${service.url} with ${specs.length} jobs; starting the pilot`);
+    console.log(
+      `reference service at ${service.url} with ${specs.length} jobs; starting the pilot`,
+    );
 
     const run = await runPilot({
       service,
@@ -54,7 +56,8 @@ function describeOutput(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(describeOutput).join(', ')}]`;
   if (value && typeof value === 'object') {
     const object = value as Record<string, unknown>;
-    if (object.class === 'File') return `File ${String(object.basename)} (${String(object.size)} bytes)`;
+    if (object.class === 'File')
+      return `File ${String(object.basename)} (${String(object.size)} bytes)`;
     if (object.class === 'Directory') return `Directory ${String(object.basename)}`;
   }
   return JSON.stringify(value);

@@ -28,7 +28,8 @@ const MINIMUM_PASSING = 50;
  */
 function selectTests(): ConformanceTest[] {
   return loadSuite(SUITE_DIR).filter((test) => {
-    const isToolTest = test.tags.includes('command_line_tool') || test.tags.includes('expression_tool');
+    const isToolTest =
+      test.tags.includes('command_line_tool') || test.tags.includes('expression_tool');
     const [toolPath, fragment] = test.tool.split('#');
     if (!isToolTest || dirname(toolPath ?? '') !== 'tests') return false;
     if (fragment !== undefined && fragment !== 'main') return false;
@@ -93,7 +94,8 @@ async function scoreJob(
   test: ConformanceTest,
 ): Promise<string> {
   const job = service.getJob(jobId);
-  if (test.should_fail) return job.status === 'Failed' ? 'pass' : `expected Failed, got ${job.status}`;
+  if (test.should_fail)
+    return job.status === 'Failed' ? 'pass' : `expected Failed, got ${job.status}`;
   if (job.status !== 'Done') {
     return `status ${job.status} / ${job.minorStatus} / ${job.applicationStatus}`;
   }

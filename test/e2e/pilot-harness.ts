@@ -121,7 +121,10 @@ function absolutize(value: unknown, root: string): unknown {
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) copy[key] = absolutize(item, root);
   const object = value as Record<string, unknown>;
-  if ((object.class === 'File' || object.class === 'Directory') && typeof object.location === 'string') {
+  if (
+    (object.class === 'File' || object.class === 'Directory') &&
+    typeof object.location === 'string'
+  ) {
     copy.location = `file://${join(root, object.location)}`;
     copy.path = join(root, object.location);
   }
