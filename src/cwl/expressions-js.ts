@@ -29,15 +29,15 @@ export interface JavaScriptRoot {
   runtime: unknown;
 }
 
-/** Old-generation heap of the expression worker, in MiB; expressions only reshape JSON. */
+/** Limit of the expression worker's old-generation heap, in MiB. */
 const WORKER_HEAP_MB = 512;
 /** Extra wait past an expression's time limit, for passing the messages. */
 const GRACE_MS = 200;
-/** Time a new worker gets to start; it takes about 0.1 s on an idle machine. */
+/** Time limit for a new worker to start. A start takes about 0.1 s on an idle machine. */
 const START_LIMIT_MS = 30_000;
 /**
- * How long the host polls for an answer before it sleeps on the futex, in milliseconds.
- * Most expressions answer within this time, and polling saves the wake-up latency (about
+ * How long the host polls for a response before it sleeps on the futex, in milliseconds.
+ * Most evaluations finish within this time, and polling saves the wake-up latency (about
  * 50 microseconds per evaluation measured on a 2-core virtual machine).
  */
 const POLL_MS = 0.25;
@@ -112,7 +112,7 @@ export async function stopExpressionWorker(): Promise<void> {
 }
 
 /**
- * Sends one request and blocks until the answer. Without an answer in time, the worker is
+ * Sends one request and blocks until the response. Without a response in time, the worker is
  * ended, which stops any JavaScript it runs, and the next request starts a new one.
  */
 function callWorker(
@@ -141,7 +141,7 @@ function callWorker(
 
   current = undefined;
   void handle.worker.terminate();
-  // A worker past its heap limit dies without an answer, so it looks the same as a timeout.
+  // A worker past its heap limit ends without a response, so it looks the same as a timeout.
   throw new CwlExecutionError(
     EXPRESSION_TIMEOUT,
     `Expression "${shortenText(source)}" timed out after ${request.timeoutMs} ms ` +
@@ -192,7 +192,7 @@ function startWorker(): WorkerHandle {
     transferList: [port2],
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
   });
-  // The worker must not keep the pilot alive, and its failures surface as missing answers.
+  // The worker must not keep the pilot alive, and its failures surface as missing responses.
   worker.unref();
   port1.unref();
   worker.on('error', () => undefined);

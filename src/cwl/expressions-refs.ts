@@ -10,11 +10,11 @@ export interface ParameterReference {
   keys: (string | number)[];
 }
 
-/** Outcome of resolving a parameter reference; `reason` explains a failure. */
+/** Outcome of resolving a parameter reference, with the reason of a failure. */
 export type ResolveResult = { ok: true; value: unknown } | { ok: false; reason: string };
 
-// A symbol is one or more Unicode letters or digits; `_` is accepted as well because CWL
-// input names such as `input_file` are referenced this way in practice.
+// The specification's symbol is one or more Unicode letters or digits. `_` is accepted too,
+// because documents reference input names such as `input_file` this way.
 const SYMBOL = /^[\p{L}\p{N}_]+/u;
 
 const parsedReferences = new Map<string, ParameterReference | null>();
@@ -61,7 +61,7 @@ function parseSegment(text: string): { key: string | number; length: number } | 
   const quote = text[1];
   if (!text.startsWith('[') || (quote !== "'" && quote !== '"')) return null;
 
-  // Quoted keys may contain any character; a backslash takes the next character literally,
+  // Quoted keys may contain any character. A backslash takes the next character literally,
   // so `['b\'az']` names the key `b'az`.
   let key = '';
   let i = 2;
@@ -75,9 +75,9 @@ function parseSegment(text: string): { key: string | number; length: number } | 
 }
 
 /**
- * Resolves a parsed reference against the parameter context.
- * The symbol `null` alone is the value null; `length` as the last key of an array is its
- * length; an index also applies to a string and returns one character.
+ * Resolves a parsed reference against the parameter context. The symbol `null` alone is the
+ * value null. `length` as the last key of an array is the array's length. An index also
+ * applies to a string and returns one character.
  */
 export function resolveParameterReference(
   reference: ParameterReference,

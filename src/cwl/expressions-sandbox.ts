@@ -4,10 +4,10 @@
  */
 
 /**
- * Runs first in a new context: defines `inputs`, `self` and `runtime` as undefined globals
- * (expressionLib code may mention them before any expression runs) and removes the few
- * built-ins that CWL expressions never need and that could block the thread past the time
- * limit (`Atomics.wait`) or compile code outside the expression (`WebAssembly`).
+ * Runs first in a new context. It defines `inputs`, `self` and `runtime` as undefined globals,
+ * because expressionLib code may mention them before any expression runs. It also removes
+ * built-ins that CWL expressions never need: `Atomics.wait` could block the thread, and
+ * `WebAssembly` compiles code outside the expression.
  */
 export const PREPARE_SOURCE = `
 (function (global) {
@@ -26,7 +26,7 @@ export const PREPARE_SOURCE = `
 
 /**
  * Runs after the expressionLib. It freezes the built-ins so that one expression cannot change
- * what the next one sees through them, and defines \`__cwlRun(fn)\`, which runs one compiled
+ * what the next one finds there, and defines \`__cwlRun(fn)\`, which runs one compiled
  * expression.
  *
  * \`__cwlRun\` copies the parameter context in from the JSON text in \`__cwlInput\`, calls

@@ -1,7 +1,7 @@
 /**
- * Splits a CWL field value into literal text and `$(...)` / `${...}` expressions, following the
- * escaping rules of CWL v1.2 ("String interpolation"): `\$(` and `\${` are a literal `$(` and
- * `${`, `\\` is one backslash, and any other backslash is kept as it is.
+ * Splits a CWL field value into literal text and `$(...)` / `${...}` expressions. The escaping
+ * rules follow the "String interpolation" section of CWL v1.2: `\$(` and `\${` are a literal
+ * `$(` and `${`, and `\\` is one backslash. Any other backslash is kept as it is.
  */
 import { CwlValidationError } from '../errors.js';
 
@@ -64,20 +64,13 @@ export function scanTemplate(text: string): TemplatePart[] {
   let i = 0;
 
   while (i < text.length) {
-    const char = text[i];
+    const char = text[i] as string;
     const next = text[i + 1];
 
     if (char === '\\') {
-      if (next === '$' && (text[i + 2] === '(' || text[i + 2] === '{')) {
-        literal += `$${text[i + 2]}`;
-        i += 3;
-      } else if (next === '\\') {
-        literal += '\\';
-        i += 2;
-      } else {
-        literal += '\\';
-        i += 1;
-      }
+      const escape = readEscape(text, i);
+      literal += escape.text;
+      i += escape.length;
       continue;
     }
 
@@ -103,63 +96,87 @@ export function scanTemplate(text: string): TemplatePart[] {
   return parts;
 }
 
+/** Reads the escape at the backslash at `start`: `\$(`, `\${`, `\\` or a lone backslash. */
+function readEscape(text: string, start: number): { text: string; length: number } {
+  const next = text[start + 1];
+  const third = text[start + 2];
+  if (next === '$' && (third === '(' || third === '{')) return { text: `$${third}`, length: 3 };
+  if (next === '\\') return { text: '\\', length: 2 };
+  return { text: '\\', length: 1 };
+}
+
+/** State of the search for the end of one expression. */
+interface BracketScan {
+  text: string;
+  /** Index of the opening bracket, for error messages. */
+  open: number;
+  /** Closing brackets expected, innermost last. */
+  stack: string[];
+  /** Stack depths at which a template literal continues after its `${...}` closes. */
+  templateDepths: number[];
+  /** The previous significant token: a punctuator, a keyword, or `a` for any operand. */
+  previous: string;
+}
+
 /**
  * Returns the index of the bracket that closes the one at `open`, skipping JavaScript strings,
  * template literals, comments and regular expression literals.
  */
 function findClosingBracket(text: string, open: number): number {
-  const stack: string[] = [];
-  // Each template literal with a `${` open inside it records the stack depth to return to.
-  const templateDepths: number[] = [];
-  let previous = '';
+  const scan: BracketScan = { text, open, stack: [], templateDepths: [], previous: '' };
   let i = open;
 
   while (i < text.length) {
+    const skipped = skipLiteral(scan, i);
+    if (skipped !== undefined) {
+      i = skipped;
+      continue;
+    }
+
     const char = text[i] as string;
-
-    if (char === '"' || char === "'") {
-      i = skipQuoted(text, i, open);
-      previous = 'a';
-      continue;
-    }
-    if (char === '`') {
-      i = skipTemplateText(text, i + 1, open, stack, templateDepths);
-      previous = 'a';
-      continue;
-    }
-    if (char === '/' && text[i + 1] === '/') {
-      i = skipLineComment(text, i);
-      continue;
-    }
-    if (char === '/' && text[i + 1] === '*') {
-      i = skipBlockComment(text, i, open);
-      continue;
-    }
-    if (char === '/' && isRegexAllowed(previous)) {
-      i = skipRegex(text, i, open);
-      previous = 'a';
-      continue;
-    }
-
     if (char in CLOSERS) {
-      stack.push(CLOSERS[char] as string);
+      scan.stack.push(CLOSERS[char] as string);
     } else if (char === ')' || char === ']' || char === '}') {
-      const expected = stack.pop();
-      if (expected !== char) throw unbalanced(text, open, i);
-      if (stack.length === 0) return i;
-      if (char === '}' && templateDepths.at(-1) === stack.length) {
-        templateDepths.pop();
-        i = skipTemplateText(text, i + 1, open, stack, templateDepths);
-        previous = 'a';
+      if (scan.stack.pop() !== char) throw unbalanced(text, open, i);
+      if (scan.stack.length === 0) return i;
+      if (char === '}' && scan.templateDepths.at(-1) === scan.stack.length) {
+        scan.templateDepths.pop();
+        i = skipTemplateText(scan, i + 1);
+        scan.previous = 'a';
         continue;
       }
     }
 
-    if (!/\s/.test(char)) previous = /[\w$]/.test(char) ? wordEndingAt(text, i) : char;
+    if (!/\s/.test(char)) scan.previous = /[\w$]/.test(char) ? wordEndingAt(text, i) : char;
     i += 1;
   }
 
   throw unterminated(text, open);
+}
+
+/**
+ * Skips a string, template literal, comment or regular expression literal that starts at `i`
+ * and returns the index after it, or undefined when none starts there.
+ */
+function skipLiteral(scan: BracketScan, i: number): number | undefined {
+  const { text, open } = scan;
+  const char = text[i];
+  const next = text[i + 1];
+
+  if (char === '"' || char === "'") {
+    scan.previous = 'a';
+    return skipQuoted(text, i, open);
+  }
+  if (char === '`') {
+    scan.previous = 'a';
+    return skipTemplateText(scan, i + 1);
+  }
+  if (char !== '/') return undefined;
+  if (next === '/') return skipLineComment(text, i);
+  if (next === '*') return skipBlockComment(text, i, open);
+  if (!isRegexAllowed(scan.previous)) return undefined;
+  scan.previous = 'a';
+  return skipRegex(text, i, open);
 }
 
 /** Returns the identifier or number that ends at `end`, or `a` when it is not a keyword. */
@@ -172,8 +189,8 @@ function wordEndingAt(text: string, end: number): string {
 
 /**
  * Decides from the previous significant token whether a `/` starts a regular expression.
- * NOTE: this is the usual one-token heuristic; `}` followed by `/` counts as a regular
- * expression, so `{}/2` as a division inside an expression is misread.
+ * NOTE: this is the usual one-token heuristic. It takes `}` followed by `/` as the start of a
+ * regular expression, so a division such as `{}/2` inside an expression is misread.
  */
 function isRegexAllowed(previous: string): boolean {
   if (previous === '' || REGEX_KEYWORDS.has(previous)) return true;
@@ -196,13 +213,8 @@ function skipQuoted(text: string, start: number, open: number): number {
  * Skips template literal text from `start` up to its closing backtick, or up to a `${`, in
  * which case the code scanner continues with the substitution and comes back here at its `}`.
  */
-function skipTemplateText(
-  text: string,
-  start: number,
-  open: number,
-  stack: string[],
-  templateDepths: number[],
-): number {
+function skipTemplateText(scan: BracketScan, start: number): number {
+  const { text } = scan;
   let i = start;
   while (i < text.length) {
     const char = text[i];
@@ -211,14 +223,14 @@ function skipTemplateText(
     } else if (char === '`') {
       return i + 1;
     } else if (char === '$' && text[i + 1] === '{') {
-      templateDepths.push(stack.length);
-      stack.push('}');
+      scan.templateDepths.push(scan.stack.length);
+      scan.stack.push('}');
       return i + 2;
     } else {
       i += 1;
     }
   }
-  throw unterminated(text, open);
+  throw unterminated(text, scan.open);
 }
 
 function skipLineComment(text: string, start: number): number {

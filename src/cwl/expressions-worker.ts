@@ -5,7 +5,7 @@
 
 /** A request from the host: evaluate one expression. */
 export interface WorkerRequest {
-  /** Identifies the expressionLib; '' for none. */
+  /** Digest of the expressionLib, or '' when there is none. */
   libraryKey: string;
   /** The expressionLib entries, sent only while the worker does not know `libraryKey`. */
   expressionLib?: string[];
@@ -18,7 +18,7 @@ export interface WorkerRequest {
   timeoutMs: number;
 }
 
-/** How an evaluation ended; `detail` is JSON text for `ok`, a description otherwise. */
+/** Outcome of one evaluation: `detail` is the result's JSON text for `ok`, else a description. */
 export interface WorkerResponse {
   outcome:
     | 'ok'
@@ -53,7 +53,7 @@ export interface WorkerData {
  *
  * The program serves one request at a time on `workerData.port`. Each distinct expressionLib
  * gets its own vm context, kept for later requests (at most 8, least recently used first
- * out). Promise rejections nobody handles stay inside this thread.
+ * out). Promise rejections without a handler stay inside this thread.
  */
 export const WORKER_SOURCE = String.raw`
 'use strict';
@@ -120,7 +120,7 @@ function loadLibrary(context, expressionLib, timeoutMs) {
 
 function createSandbox(expressionLib, timeoutMs) {
   // A null-prototype object behind the global: with a plain {}, this.constructor inside the
-  // context would be this realm's Object, and its constructor a Function that sees process.
+  // context would be this realm's Object, and its constructor a Function that can reach process.
   const globals = Object.create(null);
   const context = vm.createContext(globals, {
     name: 'cwl-expressions',

@@ -16,7 +16,7 @@ export { EXPRESSION_INVALID } from './expressions-scan.js';
 export interface ExpressionContext {
   /** The input object of the process. */
   inputs: unknown;
-  /** The field-specific value, such as the glob result in `outputEval`; null when none. */
+  /** The field-specific value, such as the glob result in `outputEval`, or null. */
   self: unknown;
   /** The `runtime` object: outdir, tmpdir, cores, ram, outdirSize, tmpdirSize, exitCode. */
   runtime: unknown;
@@ -24,7 +24,7 @@ export interface ExpressionContext {
 
 /** How to evaluate expressions. */
 export interface ExpressionOptions {
-  /** True when InlineJavascriptRequirement applies; otherwise only parameter references run. */
+  /** True when InlineJavascriptRequirement applies. Without it only parameter references run. */
   javascript: boolean;
   /** InlineJavascriptRequirement `expressionLib` entries, run before any expression. */
   expressionLib?: string[];
@@ -48,7 +48,7 @@ const templates = new Map<string, TemplatePart[]>();
 
 /**
  * Returns true when `text` contains `$(` or `${`, escaped or not. Such text needs
- * {@link evaluateExpression}, which also turns `\$(` into `$(`; other text is taken literally.
+ * {@link evaluateExpression}, which also turns `\$(` into `$(`. Other text is taken literally.
  */
 export function isExpression(text: string): boolean {
   return text.includes('$(') || text.includes('${');

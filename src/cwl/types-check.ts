@@ -10,7 +10,7 @@ export interface CheckState {
   depth: number;
 }
 
-/** Why a value does not match, and where. */
+/** Failure of a check: the path, the expected type, the value and an optional detail. */
 export interface CheckFailure {
   ok: false;
   path: string;
@@ -50,7 +50,7 @@ const LONG_MIN = -(2n ** 63n);
 const LONG_MAX = 2n ** 63n - 1n;
 const MAX_DEPTH = 200;
 
-/** Checks `value` against `type`; `path` names the value in a failure. */
+/** Checks `value` against `type`. `path` names the value in a failure. */
 export function checkType(
   type: unknown,
   value: unknown,
@@ -226,7 +226,7 @@ function checkUnion(
       closest = result;
     }
   }
-  // A failure inside one member, such as a bad record field, tells more than "none matched".
+  // A failure inside one member, such as a bad record field, is more useful than "no match".
   return closest ?? fail(path, describeType(members), value);
 }
 

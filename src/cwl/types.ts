@@ -2,10 +2,10 @@
  * CWL v1.2 type checking of input values ("Data concepts"): primitives, File and Directory,
  * arrays, records, enums, unions and SchemaDefRequirement named types.
  *
- * Types are plain JSON as the loader produces them: a primitive name (`"int"`, also with the
- * `?` and `[]` shorthands), an array meaning a union, `{type: 'array', items}`,
- * `{type: 'record', fields}` with fields as a list or a map, `{type: 'enum', symbols}`, or the
- * name of a SchemaDefRequirement type.
+ * Types are plain JSON as the loader produces them. A type is one of: a primitive name such
+ * as `"int"` (also with the `?` and `[]` shorthands), an array meaning a union,
+ * `{type: 'array', items}`, `{type: 'record', fields}` with fields as a list or a map,
+ * `{type: 'enum', symbols}`, or the name of a SchemaDefRequirement type.
  */
 import { CwlValidationError } from '../errors.js';
 import { checkType } from './types-check.js';
@@ -19,7 +19,7 @@ export const INPUT_INVALID = 'CWL_INVALID_INPUT';
 
 /** Options of {@link checkValue} and {@link applyDefaultsAndCheck}. */
 export interface TypeCheckOptions {
-  /** SchemaDefRequirement types by name; a type also matches by its short name. */
+  /** SchemaDefRequirement types by name. A type also matches by its short name. */
   schemaDefs?: Map<string, unknown>;
   /** Path of the value in messages, such as `inputs.reads`. Default: `value`. */
   path?: string;
@@ -38,7 +38,7 @@ export interface ParameterDeclaration {
  * A union takes the first member type that matches.
  *
  * NOTE: `int` is a 32-bit and `long` a 64-bit signed integer. A JavaScript number is exact only
- * up to 2^53, so a `long` beyond that must arrive as a bigint to keep its digits; a number
+ * up to 2^53, so a `long` beyond that must arrive as a bigint to keep its digits. A number
  * that already lost precision while the input object was parsed is accepted as it is.
  *
  * @throws CwlValidationError (`CWL_INVALID_INPUT`) naming the path of the first value that
