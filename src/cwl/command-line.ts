@@ -78,6 +78,8 @@ class Binder {
     lead: SortKey,
     tail: string | number,
   ): Promise<void> {
+    // A null value adds nothing, and its valueFrom is not evaluated (CWL v1.2, CommandLineBinding).
+    if (value === null || value === undefined) return;
     const branch = matchBranch(type, value, this.named) ?? resolveType(type, this.named);
     let childLead = lead;
 

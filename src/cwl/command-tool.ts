@@ -26,7 +26,13 @@ export async function runCommandLineTool(
   const runtime: RuntimeContext = { outdir: run.jobDir, tmpdir: run.tmpDir, ...resources };
   const evaluator = createEvaluator(process, inputs, runtime);
 
-  await stageInitialWorkDir(process, inputs, evaluator, run.jobDir, run.stagingDir);
+  const stagedSources = await stageInitialWorkDir(
+    process,
+    inputs,
+    evaluator,
+    run.jobDir,
+    run.stagingDir,
+  );
   const words = await buildCommandLine(process, inputs, run.named, evaluator);
   const argv = usesShell(process)
     ? ['/bin/sh', '-c', toShellScript(words)]
@@ -70,6 +76,7 @@ export async function runCommandLineTool(
     evaluator: createEvaluator(process, inputs, runtime),
     runtime,
     outdir: run.jobDir,
+    linkTargets: [run.jobDir, run.stagingDir, ...run.inputSources, ...stagedSources],
     stdoutPath: streams.stdoutPath,
     stderrPath: streams.stderrPath,
   });

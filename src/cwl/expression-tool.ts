@@ -4,10 +4,11 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CwlExecutionError } from '../errors.js';
 import { createEvaluator } from './evaluate.js';
-import { setPathFields, toLocalPath } from './files.js';
+import { localPathOf, setPathFields } from './files.js';
 import { asArray, isFileLike, isObject, localName } from './model.js';
 import type { CwlFileLike } from './model.js';
 import { checkOutputTypes } from './outputs.js';
+import { placeEntry } from './staging.js';
 import type { ProcessRun } from './process-run.js';
 import type { ProcessStatus } from './index.js';
 
@@ -42,6 +43,25 @@ export async function runExpressionTool(
   return { status: 'success', outputs };
 }
 
+/** Creates a Directory literal's folder and places its listing in it. */
+async function writeDirectoryLiteral(
+  directory: CwlFileLike,
+  target: string,
+  jobDir: string,
+): Promise<void> {
+  await mkdir(target, { recursive: true });
+  for (const entry of asArray(directory.listing)) {
+    const placed = (await materialise(entry, jobDir)) as CwlFileLike;
+    if (!isFileLike(placed)) continue;
+    await placeEntry(
+      placed,
+      target,
+      placed.basename ?? path.basename(placed.path as string),
+      false,
+    );
+  }
+}
+
 /** Gives File and Directory values a local path: literals are written into `jobDir`. */
 async function materialise(value: unknown, jobDir: string): Promise<unknown> {
   if (Array.isArray(value)) return Promise.all(value.map((item) => materialise(item, jobDir)));
@@ -53,13 +73,13 @@ async function materialise(value: unknown, jobDir: string): Promise<unknown> {
   }
 
   const file: CwlFileLike = { ...value };
-  const reference = file.path ?? file.location;
-  if (typeof reference === 'string') {
-    setPathFields(file, toLocalPath(reference, jobDir));
+  const localPath = localPathOf(file, jobDir);
+  if (localPath !== undefined) {
+    setPathFields(file, localPath, file.basename ?? path.basename(localPath));
   } else {
     const target = path.join(jobDir, file.basename ?? randomBytes(6).toString('hex'));
     if (file.class === 'File') await writeFile(target, String(file.contents ?? ''));
-    else await mkdir(target, { recursive: true });
+    else await writeDirectoryLiteral(file, target, jobDir);
     setPathFields(file, target);
   }
   if (Array.isArray(file.secondaryFiles)) {

@@ -17,11 +17,12 @@ export const LOAD_CONTENTS_LIMIT = 64 * 1024;
 export type ListingDepth = 'no_listing' | 'shallow_listing' | 'deep_listing';
 
 /**
- * Returns the absolute local path of a `location` or `path` value: a `file://` URI is decoded
- * and a relative path resolves against `baseDir`. Throws CwlValidationError for any other
- * URI scheme, since this engine reads local files only.
+ * Returns the absolute local path of a `path` value (a plain path) or, when `isLocation` is set,
+ * of a `location` value (a URI, so `%23` stands for `#`). Relative values resolve against
+ * `baseDir`. Throws CwlValidationError for a URI scheme other than `file`, because this engine
+ * reads local files only.
  */
-export function toLocalPath(reference: string, baseDir: string): string {
+export function toLocalPath(reference: string, baseDir: string, isLocation = false): string {
   if (reference.startsWith('file://')) return fileURLToPath(reference);
   if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(reference)) {
     throw new CwlValidationError(
@@ -29,7 +30,16 @@ export function toLocalPath(reference: string, baseDir: string): string {
       `unsupported location ${reference}: only local paths and file:// URIs can be read`,
     );
   }
-  return path.resolve(baseDir, reference);
+  if (!isLocation) return path.resolve(baseDir, reference);
+  const base = pathToFileURL(baseDir.endsWith(path.sep) ? baseDir : baseDir + path.sep);
+  return fileURLToPath(new URL(reference, base));
+}
+
+/** Returns the local path of a File or Directory object from its `location`, else its `path`. */
+export function localPathOf(value: CwlFileLike, baseDir: string): string | undefined {
+  if (typeof value.location === 'string') return toLocalPath(value.location, baseDir, true);
+  if (typeof value.path === 'string') return toLocalPath(value.path, baseDir);
+  return undefined;
 }
 
 /** Splits a basename into `nameroot` and `nameext` the way CWL does (`a.tar.gz` → `a.tar`, `.gz`). */
@@ -41,10 +51,15 @@ export function splitBasename(basename: string): { nameroot: string; nameext: st
 
 /**
  * Sets `path`, `location`, `basename`, `dirname`, and for Files `nameroot` and `nameext`, on a
- * File or Directory whose local path is `localPath`. Returns the same object.
+ * File or Directory whose local path is `localPath`. `basename` defaults to the last component
+ * of `localPath`; a different one is the name the entry gets when it is staged or relocated.
+ * Returns the same object.
  */
-export function setPathFields<T extends CwlFileLike>(value: T, localPath: string): T {
-  const basename = path.basename(localPath);
+export function setPathFields<T extends CwlFileLike>(
+  value: T,
+  localPath: string,
+  basename = path.basename(localPath),
+): T {
   value.location = pathToFileURL(localPath).href;
   value.path = localPath;
   value.basename = basename;

@@ -2,13 +2,14 @@
  * InitialWorkDirRequirement: stages Files, Directories and Dirent entries into the tool's
  * output folder before the command starts.
  */
-import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CwlValidationError } from '../errors.js';
 import type { Evaluator } from './evaluate.js';
 import { toInterpolationText } from './expressions.js';
 import { setPathFields } from './files.js';
 import { resolveFileLike } from './inputs.js';
+import { placeEntry } from './staging.js';
 import {
   asArray,
   findRequirement,
@@ -29,7 +30,7 @@ interface StagedEntry {
 /**
  * Stages the InitialWorkDirRequirement listing of `process` into `outdir`. Input Files and
  * Directories that get staged have their `path` in `inputs` rewritten to the staged copy, so
- * the command line refers to it. Returns the number of entries staged.
+ * the command line refers to it. Returns the paths of the Files and Directories staged.
  */
 export async function stageInitialWorkDir(
   process: CwlObject,
@@ -37,9 +38,9 @@ export async function stageInitialWorkDir(
   evaluator: Evaluator,
   outdir: string,
   stagingDir: string,
-): Promise<number> {
+): Promise<Set<string>> {
   const requirement = findRequirement(process, 'InitialWorkDirRequirement')?.requirement;
-  if (requirement === undefined) return 0;
+  if (requirement === undefined) return new Set();
 
   const entries = await listEntries(requirement.listing, evaluator, stagingDir);
   const renamed = new Map<string, string>();
@@ -51,12 +52,11 @@ export async function stageInitialWorkDir(
       continue;
     }
     const source = entry.content.path as string;
-    if (entry.writable) await cp(source, target, { recursive: true, dereference: true });
-    else await symlink(source, target);
+    await placeEntry(entry.content, path.dirname(target), path.basename(target), entry.writable);
     renamed.set(source, target);
   }
   rewritePaths(inputs, renamed);
-  return entries.length;
+  return new Set(renamed.keys());
 }
 
 async function listEntries(
@@ -69,22 +69,21 @@ async function listEntries(
   for (const item of items) {
     const evaluated = await evaluator.evaluate(item, null);
     for (const value of asArray(evaluated).flat()) {
-      const entry = await toEntry(value, evaluator, stagingDir);
-      if (entry !== undefined) entries.push(entry);
+      entries.push(...(await toEntries(value, evaluator, stagingDir)));
     }
   }
   return entries;
 }
 
-async function toEntry(
+async function toEntries(
   value: unknown,
   evaluator: Evaluator,
   stagingDir: string,
-): Promise<StagedEntry | undefined> {
-  if (value === null || value === undefined) return undefined;
+): Promise<StagedEntry[]> {
+  if (value === null || value === undefined) return [];
   if (isFileLike(value)) {
     const resolved = await resolveFileLike(value, stagingDir, { stagingDir });
-    return { name: resolved.basename as string, writable: false, content: resolved };
+    return [{ name: resolved.basename as string, writable: false, content: resolved }];
   }
   if (!isObject(value) || !('entry' in value)) {
     throw new CwlValidationError(
@@ -96,12 +95,17 @@ async function toEntry(
   const entry = await evaluator.evaluate(value.entry, null, { keepWhitespace: true });
   const entryname = await evaluator.evaluate(value.entryname, null);
   const writable = value.writable === true;
-  if (entry === null || entry === undefined) return undefined;
+  if (entry === null || entry === undefined) return [];
 
   if (isFileLike(entry)) {
     const resolved = await resolveFileLike(entry, stagingDir, { stagingDir });
     const name = typeof entryname === 'string' ? entryname : (resolved.basename as string);
-    return { name, writable, content: resolved };
+    return [{ name, writable, content: resolved }];
+  }
+  // Without an entryname, a list of Files and Directories is staged entry by entry.
+  if (Array.isArray(entry) && entryname === undefined && entry.every(isFileLike)) {
+    const staged = await Promise.all(entry.map((item) => toEntries(item, evaluator, stagingDir)));
+    return staged.flat().map((item) => ({ ...item, writable }));
   }
   if (typeof entryname !== 'string') {
     throw new CwlValidationError(
@@ -110,7 +114,7 @@ async function toEntry(
     );
   }
   const text = typeof entry === 'string' ? entry : toInterpolationText(entry);
-  return { name: entryname, writable, content: text };
+  return [{ name: entryname, writable, content: text }];
 }
 
 /** Resolves an entry name inside `outdir`; names that leave it are rejected. */

@@ -4,7 +4,7 @@
  * `secondaryFiles`).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CwlValidationError } from '../errors.js';
 import type { Evaluator } from './evaluate.js';
@@ -12,13 +12,14 @@ import {
   buildListing,
   readContents,
   setPathFields,
-  toLocalPath,
+  localPathOf,
   type ListingDepth,
 } from './files.js';
 import { asArray, findRequirement, isFileLike, isObject, localName } from './model.js';
 import type { CwlFileLike, CwlObject } from './model.js';
-import type { NamedTypes } from './schema.js';
+import { matchBranch, type CwlType, type NamedTypes } from './schema.js';
 import { findSecondaryFiles } from './secondary-files.js';
+import { placeEntry } from './staging.js';
 import { checkValue } from './types.js';
 
 /** What input normalisation needs to know about the run. */
@@ -102,20 +103,17 @@ export async function resolveFileLike(
   baseDir: string,
   context: Pick<InputContext, 'stagingDir'>,
 ): Promise<CwlFileLike> {
-  const reference = value.location ?? value.path;
+  const given = localPathOf(value, baseDir);
   let localPath: string;
 
-  if (typeof reference === 'string') {
-    localPath = toLocalPath(reference, baseDir);
+  if (given !== undefined) {
+    localPath = given;
     await checkExists(localPath, value.class);
-    if (typeof value.basename === 'string' && value.basename !== path.basename(localPath)) {
-      localPath = await stageRenamed(localPath, value.basename, context.stagingDir);
-    }
   } else {
     localPath = await writeLiteral(value, baseDir, context);
   }
 
-  setPathFields(value, localPath);
+  setPathFields(value, localPath, value.basename ?? path.basename(localPath));
   if (value.class === 'File') value.size = (await stat(localPath)).size;
   if (Array.isArray(value.secondaryFiles)) {
     value.secondaryFiles = (await resolveValue(
@@ -124,7 +122,7 @@ export async function resolveFileLike(
       context,
     )) as CwlFileLike[];
   }
-  if (Array.isArray(value.listing) && typeof reference === 'string') {
+  if (Array.isArray(value.listing) && given !== undefined) {
     value.listing = (await resolveValue(value.listing, baseDir, context)) as CwlFileLike[];
   }
   return value;
@@ -139,18 +137,6 @@ async function checkExists(localPath: string, kind: 'File' | 'Directory'): Promi
       `input ${kind} ${localPath} not found; check the location in the job file`,
     );
   }
-}
-
-async function stageRenamed(
-  localPath: string,
-  basename: string,
-  stagingDir: string,
-): Promise<string> {
-  const dir = path.join(stagingDir, `renamed-${randomBytes(4).toString('hex')}`);
-  await mkdir(dir, { recursive: true });
-  const target = path.join(dir, basename);
-  await symlink(localPath, target);
-  return target;
 }
 
 /** Writes a File literal (`contents`) or creates a Directory literal (`listing`). */
@@ -178,7 +164,7 @@ async function writeLiteral(
   await mkdir(target, { recursive: true });
   for (const entry of asArray(value.listing).filter(isFileLike)) {
     const resolved = await resolveFileLike(entry, baseDir, context);
-    await symlink(resolved.path as string, path.join(target, resolved.basename as string));
+    await placeEntry(resolved, target, resolved.basename as string, false);
   }
   return target;
 }
@@ -189,34 +175,54 @@ async function applyParameterFileOptions(
   context: InputContext,
   evaluator: Evaluator,
 ): Promise<void> {
+  for (const item of flattenFileLikes(value)) {
+    await applyFileOptions(parameter, item, context, evaluator);
+  }
+
+  // Fields of record values carry their own secondaryFiles, loadContents and loadListing.
+  for (const record of flattenRecords(value)) {
+    const type = matchBranch(parameter.type as CwlType, record, context.named);
+    if (!isObject(type) || type.type !== 'record') continue;
+    for (const field of asArray(type.fields).filter(isObject)) {
+      const fieldValue = record[localName(String(field.name))];
+      await applyParameterFileOptions(field, fieldValue, context, evaluator);
+    }
+  }
+}
+
+/** Applies `loadContents`, `loadListing` and `secondaryFiles` of `parameter` to one File or Directory. */
+async function applyFileOptions(
+  parameter: CwlObject,
+  item: CwlFileLike,
+  context: InputContext,
+  evaluator: Evaluator,
+): Promise<void> {
   const binding = isObject(parameter.inputBinding) ? parameter.inputBinding : {};
   const loadContents = parameter.loadContents === true || binding.loadContents === true;
   const depth = listingDepth(parameter, context.process);
 
-  for (const item of flattenFileLikes(value)) {
-    if (item.class === 'File' && loadContents && item.contents === undefined) {
-      item.contents = await readContents(item.path as string);
-    }
-    if (item.class === 'Directory' && depth !== 'no_listing' && item.listing === undefined) {
-      item.listing = await buildListing(item.path as string, depth);
-    }
-    if (item.class === 'File' && parameter.secondaryFiles !== undefined) {
-      const found = await findSecondaryFiles(item, parameter.secondaryFiles, {
-        evaluator,
-        requiredByDefault: true,
-        errorKind: 'input',
-      });
-      const known = new Set(
-        asArray(item.secondaryFiles)
-          .filter(isFileLike)
-          .map((f) => f.path),
-      );
-      item.secondaryFiles = [
-        ...asArray(item.secondaryFiles).filter(isFileLike),
-        ...found.filter((f) => !known.has(f.path)),
-      ];
-    }
+  if (item.class === 'File' && loadContents && item.contents === undefined) {
+    item.contents = await readContents(item.path as string);
   }
+  if (item.class === 'Directory' && depth !== 'no_listing' && item.listing === undefined) {
+    item.listing = await buildListing(item.path as string, depth);
+  }
+  if (item.class !== 'File' || parameter.secondaryFiles === undefined) return;
+
+  const found = await findSecondaryFiles(item, parameter.secondaryFiles, {
+    evaluator,
+    requiredByDefault: true,
+    errorKind: 'input',
+  });
+  const given = asArray(item.secondaryFiles).filter(isFileLike);
+  const known = new Set(given.map((file) => file.path));
+  item.secondaryFiles = [...given, ...found.filter((file) => !known.has(file.path))];
+}
+
+/** Returns the record values (plain objects) of a value and of its arrays. */
+function flattenRecords(value: unknown): CwlObject[] {
+  if (Array.isArray(value)) return value.flatMap(flattenRecords);
+  return isObject(value) && !isFileLike(value) ? [value] : [];
 }
 
 /** Returns `loadListing` of a parameter, else of LoadListingRequirement, else `no_listing`. */

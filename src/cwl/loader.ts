@@ -67,6 +67,8 @@ export async function loadCwlDocument(document: string, text?: string): Promise<
   const raw = parseDocumentText(text ?? (await readDocumentText(absolute)), absolute);
   const originalVersion = checkVersionRules(raw, absolute);
 
+  // cwl-ts-auto deletes these two keys from the object it loads.
+  const { $namespaces: namespaces, $schemas: schemas } = raw;
   let loaded: unknown;
   try {
     const options = new LoadingOptions({ fileUri: uri, fetcher: new LocalFileFetcher() });
@@ -81,7 +83,12 @@ export async function loadCwlDocument(document: string, text?: string): Promise<
   }
 
   const graph = (Array.isArray(loaded) ? loaded : [loaded]).map(saveProcess);
-  for (const entry of graph) upgradeToCurrentVersion(entry, originalVersion);
+  for (const entry of graph) {
+    upgradeToCurrentVersion(entry, originalVersion);
+    // In a packed file, `$namespaces` and `$schemas` sit beside `$graph`, not in each process.
+    entry.$namespaces ??= namespaces;
+    entry.$schemas ??= schemas;
+  }
   const process = selectProcess(graph, uri, fragment, absolute);
   return { process, graph, uri, originalVersion };
 }

@@ -2,7 +2,7 @@
  * Output collection of a CommandLineTool: `cwl.output.json`, `stdout`/`stderr` outputs, and
  * `outputBinding` (glob, loadContents, outputEval), followed by secondaryFiles and format.
  */
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { CwlExecutionError } from '../errors.js';
 import type { Evaluator, RuntimeContext } from './evaluate.js';
@@ -12,8 +12,9 @@ import {
   readContents,
   setPathFields,
   statKind,
-  toLocalPath,
+  localPathOf,
 } from './files.js';
+import { expandFormat } from './formats.js';
 import { globOutputs } from './glob.js';
 import {
   asArray,
@@ -40,6 +41,8 @@ export interface OutputContext {
   runtime: RuntimeContext;
   /** The tool's output folder, where globs are evaluated. */
   outdir: string;
+  /** Folders and files that an output symbolic link may point into. */
+  linkTargets: string[];
   stdoutPath?: string;
   stderrPath?: string;
 }
@@ -86,8 +89,10 @@ async function resolveOutputFiles(value: unknown, outdir: string): Promise<void>
   }
   if (!isObject(value)) return;
   if (isFileLike(value)) {
-    const reference = value.path ?? value.location;
-    if (typeof reference === 'string') setPathFields(value, toLocalPath(reference, outdir));
+    const localPath = localPathOf(value, outdir);
+    if (localPath !== undefined) {
+      setPathFields(value, localPath, value.basename ?? path.basename(localPath));
+    }
   }
   for (const field of Object.values(value)) await resolveOutputFiles(field, outdir);
 }
@@ -109,7 +114,8 @@ async function collectParameter(parameter: CwlObject, context: OutputContext): P
   for (const file of topLevelFiles(value)) {
     await addSecondaryFiles(file, parameter.secondaryFiles, context.evaluator);
     if (parameter.format !== undefined && file.class === 'File') {
-      file.format = String(await context.evaluator.evaluate(parameter.format, file));
+      const format = String(await context.evaluator.evaluate(parameter.format, file));
+      file.format = expandFormat(format, context.process.$namespaces);
     }
   }
   return value;
@@ -136,6 +142,7 @@ async function applyOutputBinding(
     const patterns = asArray(await evaluator.evaluate(binding.glob, null, { runtime }));
     for (const pattern of patterns) {
       for (const file of await globOutputs(context.outdir, globText(pattern))) {
+        await checkLinkTarget(file, context.linkTargets);
         matches.push(await fileLikeObject(file));
       }
     }
@@ -150,6 +157,23 @@ async function applyOutputBinding(
   }
   if (binding.glob === undefined) return null;
   return shapeMatches(matches, type, context.named);
+}
+
+/**
+ * Rejects an output that is a symbolic link to something outside the output folder and the
+ * inputs, such as a file the tool wrote under /tmp: it would not survive the run.
+ */
+async function checkLinkTarget(file: string, linkTargets: string[]): Promise<void> {
+  if (!(await lstat(file)).isSymbolicLink()) return;
+  const real = await realpath(file);
+  const roots = await Promise.all(
+    linkTargets.map((target) => realpath(target).catch(() => target)),
+  );
+  if (roots.some((root) => real === root || real.startsWith(root + path.sep))) return;
+  throw new CwlExecutionError(
+    'CWL_INVALID_OUTPUT',
+    `output ${file} is a symbolic link to ${real}, outside the output folder and the inputs`,
+  );
 }
 
 function globText(pattern: unknown): string {

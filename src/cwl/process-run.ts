@@ -15,5 +15,7 @@ export interface ProcessRun {
   tmpDir: string;
   /** Folder for File and Directory literals and renamed inputs. */
   stagingDir: string;
+  /** Paths of the input Files and Directories before staging; output links may point there. */
+  inputSources: Set<string>;
   options: RunDocumentOptions;
 }

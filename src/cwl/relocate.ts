@@ -2,7 +2,7 @@
  * Moves the Files and Directories of an output object from the tool's private output folder
  * to the run's final output folder, and fills in `size`, `checksum` and listings there.
  */
-import { cp, lstat, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { buildListing, computeChecksum, setPathFields, statKind } from './files.js';
 import { isFileLike, isObject, type CwlFileLike } from './model.js';
@@ -18,10 +18,9 @@ export async function relocateOutputs(
   outdir: string,
 ): Promise<Record<string, unknown>> {
   const moved = new Map<string, string>();
-  const relocated = (await relocateValue(outputs, { jobDir, outdir, moved })) as Record<
-    string,
-    unknown
-  >;
+  const realJobDir = await realpath(jobDir);
+  const state = { jobDir, realJobDir, outdir, moved };
+  const relocated = (await relocateValue(outputs, state)) as Record<string, unknown>;
   await replaceOutsideLinks(outdir, [...moved.values()]);
   return (await finishValue(relocated)) as Record<string, unknown>;
 }
@@ -29,6 +28,8 @@ export async function relocateOutputs(
 interface RelocateState {
   jobDir: string;
   outdir: string;
+  /** `jobDir` with symbolic links resolved. */
+  realJobDir: string;
   /** Old path to new path of everything moved or copied so far. */
   moved: Map<string, string>;
 }
@@ -41,7 +42,11 @@ async function relocateValue(value: unknown, state: RelocateState): Promise<unkn
   }
   if (!isObject(value)) return value;
   if (isFileLike(value) && typeof value.path === 'string') {
-    const target = await relocatePath(value.path, state);
+    const target = await relocatePath(
+      value.path,
+      value.basename ?? path.basename(value.path),
+      state,
+    );
     setPathFields(value, target);
     if (value.class === 'File') delete value.dirname;
     if (value.class === 'Directory') delete value.dirname;
@@ -54,30 +59,50 @@ async function relocateValue(value: unknown, state: RelocateState): Promise<unkn
   return copy;
 }
 
-async function relocatePath(source: string, state: RelocateState): Promise<string> {
+async function relocatePath(
+  source: string,
+  basename: string,
+  state: RelocateState,
+): Promise<string> {
+  const renamed = basename !== path.basename(source);
   const known = state.moved.get(source);
-  if (known !== undefined) return known;
-
-  const relative = path.relative(state.jobDir, source);
-  const insideJob = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
-  const target = insideJob
-    ? path.join(state.outdir, relative)
-    : await freeName(state.outdir, path.basename(source), state);
+  if (known !== undefined && !renamed) return known;
 
   const parentMoved = [...state.moved.entries()].find(([from]) =>
     source.startsWith(from + path.sep),
   );
-  if (parentMoved !== undefined) {
+  if (parentMoved !== undefined && !renamed) {
     const moved = path.join(parentMoved[1], path.relative(parentMoved[0], source));
     state.moved.set(source, moved);
     return moved;
   }
+  const current =
+    known ??
+    (parentMoved ? path.join(parentMoved[1], path.relative(parentMoved[0], source)) : source);
+
+  const relative = path.relative(state.jobDir, source);
+  const underJob = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  const target = underJob
+    ? path.join(state.outdir, path.dirname(relative), basename)
+    : await freeName(state.outdir, basename, state);
+
+  // A path that passes through a symbolic link to a staged input folder names the input
+  // itself, and a symbolic link made by the tool may be relative, so only real entries of the
+  // job folder are moved; everything else is copied with links resolved.
+  const info = await lstat(current);
+  const realFolder = await realpath(path.dirname(current)).catch(() => '');
+  const movable =
+    underJob && !renamed && !info.isSymbolicLink() && isInside(realFolder, state.realJobDir);
 
   await mkdir(path.dirname(target), { recursive: true });
-  if (insideJob) await moveEntry(source, target);
-  else await cp(source, target, { recursive: true, dereference: true, force: true });
-  state.moved.set(source, target);
+  if (movable) await moveEntry(current, target);
+  else await cp(current, target, { recursive: true, dereference: true, force: true });
+  if (!renamed) state.moved.set(source, target);
   return target;
+}
+
+function isInside(candidate: string, folder: string): boolean {
+  return candidate === folder || candidate.startsWith(folder + path.sep);
 }
 
 async function freeName(outdir: string, basename: string, state: RelocateState): Promise<string> {
@@ -136,7 +161,7 @@ async function finishValue(value: unknown): Promise<unknown> {
 async function finishFileLike(value: CwlFileLike): Promise<CwlFileLike> {
   const file = value.path as string;
   if (value.class === 'File') {
-    value.size = (await lstat(file)).size;
+    value.size = (await stat(file)).size;
     value.checksum = await computeChecksum(file);
   } else {
     value.listing = await buildListing(file, 'deep_listing', true);

@@ -10,6 +10,7 @@ import { CwlUnsupportedError } from '../errors.js';
 import { runCommandLineTool } from './command-tool.js';
 import { createEvaluator } from './evaluate.js';
 import { runExpressionTool } from './expression-tool.js';
+import { checkInputFormats, expandFileFormats } from './formats.js';
 import type { ProcessStatus, RunDocumentOptions, RunDocumentResult } from './index.js';
 import { bindInputValues, resolveInputFiles, type InputContext } from './inputs.js';
 import { loadCwlDocument } from './loader.js';
@@ -17,6 +18,7 @@ import { asArray, isObject, type CwlObject } from './model.js';
 import type { ProcessRun } from './process-run.js';
 import { relocateOutputs } from './relocate.js';
 import { collectNamedTypes } from './schema.js';
+import { stageInputs } from './staging.js';
 
 type ProcessRunner = (
   run: ProcessRun,
@@ -56,6 +58,7 @@ const SUPPORTED_REQUIREMENTS = new Set([
 export async function runDocument(options: RunDocumentOptions): Promise<RunDocumentResult> {
   const loaded = await loadCwlDocument(options.document, options.documentText);
   const process = loaded.process;
+  const job = applyJobRequirements(process, options.job);
   const runner = selectRunner(process);
 
   const outdir = path.resolve(options.outdir);
@@ -65,13 +68,33 @@ export async function runDocument(options: RunDocumentOptions): Promise<RunDocum
   const root = await mkdtemp(path.join(base, 'ctao-cwl-'));
 
   try {
-    const run = await prepareRun(process, loaded.uri, options, root);
+    const run = await prepareRun(process, loaded.uri, { ...options, job }, root);
     const result = await runner(run);
     const outputs = await relocateOutputs(result.outputs, run.jobDir, outdir);
     return { status: result.status, outputs };
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * Moves the `cwl:requirements` of the input object into the process's requirements, where they
+ * override requirements and hints of the same class. Returns the input object without them.
+ */
+function applyJobRequirements(
+  process: CwlObject,
+  job: Record<string, unknown>,
+): Record<string, unknown> {
+  const { 'cwl:requirements': fromJob, ...rest } = job;
+  if (fromJob === undefined) return job;
+  const listed = Array.isArray(fromJob)
+    ? fromJob.filter(isObject)
+    : Object.entries(isObject(fromJob) ? fromJob : {}).map(([name, body]) => ({
+        ...(isObject(body) ? body : {}),
+        class: name,
+      }));
+  process.requirements = [...asArray(process.requirements), ...listed];
+  return rest;
 }
 
 function selectRunner(process: CwlObject): ProcessRunner {
@@ -115,11 +138,10 @@ async function prepareRun(
     stagingDir,
   };
   const { values, fromDefault } = bindInputValues(context, options.job);
-  await resolveInputFiles(
-    context,
-    values,
-    fromDefault,
-    createEvaluator(process, values, undefined),
-  );
-  return { process, inputs: values, named, jobDir, tmpDir, stagingDir, options };
+  expandFileFormats(values, process.$namespaces);
+  const evaluator = createEvaluator(process, values, undefined);
+  await resolveInputFiles(context, values, fromDefault, evaluator);
+  await checkInputFormats(process, values, named, evaluator, context.documentDir);
+  const inputSources = await stageInputs(values, stagingDir);
+  return { process, inputs: values, named, jobDir, tmpDir, stagingDir, inputSources, options };
 }

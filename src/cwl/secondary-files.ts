@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { CwlExecutionError, CwlValidationError } from '../errors.js';
 import type { Evaluator } from './evaluate.js';
-import { setPathFields, statKind, toLocalPath } from './files.js';
+import { localPathOf, setPathFields, statKind } from './files.js';
 import { asArray, isFileLike, isObject, type CwlFileLike } from './model.js';
 
 /** One normalised `secondaryFiles` entry. */
@@ -82,9 +82,9 @@ async function resolveEntry(
     return setPathFields({ class: 'File' }, path.resolve(dir, name));
   }
   if (isFileLike(item)) {
-    const reference = item.path ?? item.location;
-    if (typeof reference !== 'string') return undefined;
-    return setPathFields({ ...item }, toLocalPath(reference, dir));
+    const localPath = localPathOf(item, dir);
+    if (localPath === undefined) return undefined;
+    return setPathFields({ ...item }, localPath, item.basename ?? path.basename(localPath));
   }
   return undefined;
 }
