@@ -9,7 +9,7 @@ import { parseParameterReference, resolveParameterReference } from './expression
 import { EXPRESSION_INVALID, scanTemplate, shortenText } from './expressions-scan.js';
 import type { TemplatePart } from './expressions-scan.js';
 
-export { EXPRESSION_FAILED, EXPRESSION_TIMEOUT } from './expressions-js.js';
+export { EXPRESSION_FAILED, EXPRESSION_TIMEOUT, stopExpressionWorker } from './expressions-js.js';
 export { EXPRESSION_INVALID } from './expressions-scan.js';
 
 /** The parameter context of an expression. */
@@ -29,8 +29,9 @@ export interface ExpressionOptions {
   /** InlineJavascriptRequirement `expressionLib` entries, run before any expression. */
   expressionLib?: string[];
   /**
-   * Time limit of one JavaScript evaluation, in milliseconds. Default: 20000, the default of
-   * the cwl-utils JavaScript sandbox that cwltool 3.1 uses.
+   * Time limit of one JavaScript evaluation, in milliseconds, including the first load of its
+   * expressionLib. Default: 20000, the default of the JavaScript sandbox in cwl-utils 0.22
+   * (the cwltool 3.1 command line raises it to 60 s).
    */
   timeoutMs?: number;
   /**
@@ -63,8 +64,10 @@ export function isExpression(text: string): boolean {
  * as it is, escapes included.
  *
  * A parameter reference returns the referenced value itself, not a copy. A JavaScript
- * expression returns a fresh value that went through JSON, so `undefined` fields are dropped
- * and bigint inputs arrive in JavaScript as numbers, exact only up to 2^53.
+ * expression returns a fresh value that went through JSON, so `undefined` fields are dropped.
+ * A `long` input held as a bigint arrives in JavaScript as a number, exact only up to 2^53,
+ * while a reference returns the bigint and interpolation writes all its digits. A `long` held
+ * as a decimal string stays a string everywhere.
  *
  * @throws CwlValidationError (`CWL_EXPRESSION_INVALID`) for malformed text or for JavaScript
  *   without InlineJavascriptRequirement; CwlExecutionError (`CWL_EXPRESSION_FAILED` or

@@ -1,7 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CwlExecutionError, CwlValidationError } from '../../src/errors.js';
-import { evaluateExpression, type ExpressionContext } from '../../src/cwl/expressions.js';
-import { stopExpressionWorker } from '../../src/cwl/expressions-js.js';
+import {
+  evaluateExpression,
+  stopExpressionWorker,
+  type ExpressionContext,
+} from '../../src/cwl/expressions.js';
 
 const context: ExpressionContext = {
   inputs: {

@@ -169,6 +169,12 @@ describe('string interpolation', () => {
     expect(value).toBe('x={"alpha": {"a": [], "b": true}, "zeta": 1}');
   });
 
+  it('writes every digit of a bigint', () => {
+    const big = { inputs: { id: 2n ** 62n + 1n }, self: null, runtime: {} };
+    expect(evaluateExpression('id=$(inputs.id)', big, references)).toBe('id=4611686018427387905');
+    expect(evaluateExpression('$(inputs.id)', big, references)).toBe(2n ** 62n + 1n);
+  });
+
   it('returns the raw value when whitespace surrounds one reference', () => {
     expect(evaluate('  $(inputs.count)\n')).toBe(3);
     expect(evaluate('\t$(inputs.bands)  ')).toEqual(['low', 'mid', 'high']);
