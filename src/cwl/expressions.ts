@@ -63,6 +63,9 @@ export function isExpression(text: string): boolean {
  * text: strings as they are, other values as JSON text. Text without `$(` or `${` is returned
  * as it is, escapes included.
  *
+ * JavaScript runs in a worker thread, and the calling thread blocks until it ends, for at most
+ * `timeoutMs` plus 0.2 s. Timers and I/O of the caller wait meanwhile.
+ *
  * A parameter reference returns the referenced value itself, not a copy. A JavaScript
  * expression returns a fresh value that went through JSON, so `undefined` fields are dropped.
  * A `long` input held as a bigint arrives in JavaScript as a number, exact only up to 2^53,
