@@ -2,10 +2,12 @@
  * CWL v1.2 type checking of input values ("Data concepts"): primitives, File and Directory,
  * arrays, records, enums, unions and SchemaDefRequirement named types.
  *
- * Types are plain JSON as the loader produces them. A type is one of: a primitive name such
- * as `"int"` (also with the `?` and `[]` shorthands), an array meaning a union,
- * `{type: 'array', items}`, `{type: 'record', fields}` with fields as a list or a map,
- * `{type: 'enum', symbols}`, or the name of a SchemaDefRequirement type.
+ * Types are plain JSON as the loader produces them. A type is one of:
+ * - a primitive name such as `"int"`, also with the `?` and `[]` shorthands;
+ * - an array, meaning a union;
+ * - `{type: 'array', items}`, `{type: 'enum', symbols}`, or `{type: 'record', fields}` with
+ *   fields as a list or a map;
+ * - the name of a SchemaDefRequirement type.
  */
 import { CwlValidationError } from '../errors.js';
 import { checkType } from './types-check.js';
