@@ -3,6 +3,7 @@
  * rules of its declared version, then normalised by cwl-ts-auto (ids, type shorthands, map
  * forms) and saved back to plain objects with full IRIs, which the engine runs on.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,8 +12,9 @@ import { ValidationException, loadDocument } from 'cwl-ts-auto';
 // The package index does not export these two; its internal module does.
 import { Fetcher, LoadingOptions } from 'cwl-ts-auto/dist/util/Internal.js';
 import { CwlValidationError } from '../errors.js';
+import { describeLoadError } from './load-errors.js';
 import { checkVersionRules, upgradeToCurrentVersion } from './versions.js';
-import type { CwlObject } from './model.js';
+import { isObject, type CwlObject } from './model.js';
 
 /** A loaded process and the document it came from. */
 export interface LoadedDocument {
@@ -48,10 +50,13 @@ class LocalFileFetcher extends Fetcher {
   }
 }
 
-/** Splits `doc.cwl#frag` into the file path and the fragment, if any. */
+/**
+ * Splits `doc.cwl#frag` into the file path and the fragment, if any. A path that names an
+ * existing file is taken whole, since file names may contain `#`.
+ */
 export function splitFragment(document: string): { file: string; fragment: string | undefined } {
   const hash = document.lastIndexOf('#');
-  if (hash < 0) return { file: document, fragment: undefined };
+  if (hash < 0 || existsSync(document)) return { file: document, fragment: undefined };
   return { file: document.slice(0, hash), fragment: document.slice(hash + 1) };
 }
 
@@ -77,7 +82,7 @@ export async function loadCwlDocument(document: string, text?: string): Promise<
   } catch (error) {
     throw new CwlValidationError(
       'CWL_INVALID_DOCUMENT',
-      `invalid CWL document ${absolute}: ${firstLines((error as Error).message)}`,
+      `invalid CWL document ${absolute}: ${describeLoadError(error, processClass(raw, fragment))}`,
       { cause: error },
     );
   }
@@ -152,6 +157,16 @@ function selectProcess(
     'CWL_INVALID_DOCUMENT',
     `process #${wanted} not found in ${file}; it contains ${names || 'no process'}`,
   );
+}
+
+/** Returns the `class` of the process the document names, for error messages. */
+function processClass(raw: Record<string, unknown>, fragment: string | undefined): unknown {
+  if (!Array.isArray(raw.$graph)) return raw.class;
+  const wanted = fragment ?? 'main';
+  const entry = raw.$graph.find(
+    (item) => isObject(item) && (item.id === wanted || item.id === `#${wanted}`),
+  );
+  return isObject(entry) ? entry.class : undefined;
 }
 
 function firstLines(message: string): string {
