@@ -37,6 +37,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
 
   const code = await pilot.run();
+  if (pilot.failureMessage) process.stderr.write(`ctao-pilot run: ${pilot.failureMessage}\n`);
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   return code;

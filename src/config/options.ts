@@ -43,6 +43,7 @@ export interface PilotConfigInput {
   payloadPathPrepend?: string[];
   keepJobDirs?: boolean;
   caFile?: string;
+  serviceDeadline?: number;
   logLevel?: string;
   logFile?: string;
 }
@@ -117,6 +118,12 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   },
   { key: 'keepJobDirs', kind: 'boolean', doc: 'keep job folders after upload (default: false)' },
   { key: 'caFile', kind: 'string', doc: 'PEM file of certificate authorities for https' },
+  {
+    key: 'serviceDeadline',
+    kind: 'seconds',
+    min: 1,
+    doc: 'time to keep retrying one call to the central service, in seconds (default: 120)',
+  },
   { key: 'logLevel', kind: 'string', doc: 'debug, info, warn or error (default: info)' },
   { key: 'logFile', kind: 'string', doc: 'also write the pilot log to this file' },
 ];

@@ -42,6 +42,8 @@ export interface PilotConfig {
   payloadPathPrepend: string[];
   keepJobDirs: boolean;
   caFile: string | undefined;
+  /** Seconds one call to the central service keeps retrying before it fails. */
+  serviceDeadline: number;
   logLevel: string;
   logFile: string | undefined;
 }
@@ -61,6 +63,7 @@ const DEFAULTS = {
   minFreeDiskMb: 2500,
   payloadPathPrepend: [] as string[],
   keepJobDirs: false,
+  serviceDeadline: 120,
   logLevel: 'info',
 };
 

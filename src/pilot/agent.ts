@@ -33,6 +33,7 @@ export class Pilot {
   private readonly heartbeats: HeartbeatLoop;
   private readonly tally: JobTally = { Done: 0, Failed: 0, Rescheduled: 0, Killed: 0 };
   private stopReason: string | undefined;
+  private failure: string | undefined;
 
   constructor(
     private readonly config: PilotConfig,
@@ -44,6 +45,7 @@ export class Pilot {
       clientVersion: PILOT_VERSION,
       credentials: { kind: 'pilot-secret', secret: config.secret },
       caFile: config.caFile,
+      retry: { deadlineMs: config.serviceDeadline * 1000 },
       log,
     });
     this.heartbeats = new HeartbeatLoop(this.client, log);
@@ -52,6 +54,11 @@ export class Pilot {
   /** Jobs run so far, by outcome. */
   get jobs(): JobTally {
     return { ...this.tally };
+  }
+
+  /** Why the pilot failed, when it did; for a last plain line on standard error. */
+  get failureMessage(): string | undefined {
+    return this.failure;
   }
 
   /** Asks the pilot to stop matching; the running job finishes. */
@@ -70,6 +77,7 @@ export class Pilot {
       });
     } catch (error) {
       this.log.error({ err: error, url: this.config.serviceUrl }, 'login failed');
+      this.failure = `login failed: ${describeError(error)}`;
       return PilotExitCode.ServiceUnavailable;
     }
 
@@ -90,6 +98,7 @@ export class Pilot {
           ? PilotExitCode.VersionRefused
           : PilotExitCode.Failed;
       reason = describeError(error);
+      this.failure = reason;
       this.log.error({ err: error }, 'pilot stopping after an error');
     }
 
