@@ -6,12 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import {
-  CwlExecutionError,
-  CwlUnsupportedError,
-  CwlValidationError,
-  PilotError,
-} from '../errors.js';
+import { CwlUnsupportedError, CwlValidationError, PilotError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 const USAGE = `Usage: ctao-pilot exec [options] DOCUMENT [JOB]
@@ -56,7 +51,7 @@ export async function execCommand(argv: string[]): Promise<number> {
   try {
     return await execDocument(document, jobFile, parsed.values);
   } catch (error) {
-    return reportFailure(error);
+    return reportFailure(error, parsed.values.debug === true);
   }
 }
 
@@ -150,12 +145,15 @@ async function createDebugLogger(): Promise<Logger> {
   return createLogger({ level: 'debug' });
 }
 
-function reportFailure(error: unknown): number {
+/**
+ * Writes one line about `error` on stderr and returns the exit code. An error that is not one
+ * of the pilot's own is a bug, so `--debug` adds its stack trace.
+ */
+function reportFailure(error: unknown, debug: boolean): number {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`ctao-pilot exec: ${message}\n`);
   if (error instanceof CwlUnsupportedError) return EXIT_UNSUPPORTED;
-  if (error instanceof CwlValidationError || error instanceof CwlExecutionError) return 1;
-  if (!(error instanceof PilotError) && error instanceof Error && process.env.CTAO_PILOT_DEBUG) {
+  if (debug && !(error instanceof PilotError) && error instanceof Error) {
     process.stderr.write(`${error.stack}\n`);
   }
   return 1;

@@ -1,7 +1,7 @@
 /**
  * Builds the command line of a CommandLineTool from `baseCommand`, `arguments` and the
- * `inputBinding`s of its inputs, following the CWL v1.2 rules: bindings sort by position, then
- * by argument index or input name; nested array and record bindings follow their parent.
+ * `inputBinding`s of its inputs, following the CWL v1.2 rules. Bindings sort by position, then
+ * by argument index or input name. Nested array and record bindings follow their parent.
  */
 import { CwlValidationError } from '../errors.js';
 import type { Evaluator } from './evaluate.js';
@@ -42,10 +42,10 @@ export async function buildCommandLine(
     if (isObject(argument)) {
       const position = await evaluatePosition(argument.position, null, evaluator);
       const value = await evaluator.evaluate(argument.valueFrom, null);
-      parts.push({ key: [position, index], words: toWords(argument, value, evaluator) });
+      parts.push({ key: [position, index], words: toWords(argument, value) });
     } else {
       const value = await evaluator.evaluate(argument, null);
-      parts.push({ key: [0, index], words: toWords({}, value, evaluator) });
+      parts.push({ key: [0, index], words: toWords({}, value) });
     }
   }
 
@@ -89,10 +89,10 @@ class Binder {
       childLead = key;
       if (binding.valueFrom !== undefined) {
         const computed = await this.evaluator.evaluate(binding.valueFrom, value);
-        this.parts.push({ key, words: toWords(binding, computed, this.evaluator) });
+        this.parts.push({ key, words: toWords(binding, computed) });
         return;
       }
-      this.parts.push({ key, words: toWords(binding, value, this.evaluator, branch) });
+      this.parts.push({ key, words: toWords(binding, value) });
     }
 
     if (!isObject(branch)) return;
@@ -159,16 +159,11 @@ async function evaluatePosition(
 }
 
 /**
- * Turns one bound value into words, following the CWL rules per value kind: null and false add
- * nothing, true adds the prefix alone, arrays join with `itemSeparator` or add the prefix
- * before their items' own words, records add the prefix only.
+ * Turns one bound value into words by the CWL rules for its kind. Null and false add nothing,
+ * and true adds the prefix alone. An array is joined with `itemSeparator`, or else adds the
+ * prefix before its items' own words. A record adds the prefix only.
  */
-function toWords(
-  binding: CwlObject,
-  value: unknown,
-  evaluator: Evaluator,
-  type?: CwlType,
-): CommandWord[] {
+function toWords(binding: CwlObject, value: unknown): CommandWord[] {
   const prefix = typeof binding.prefix === 'string' ? binding.prefix : undefined;
   const separate = binding.separate !== false;
   const shellQuote = binding.shellQuote !== false;
@@ -182,26 +177,25 @@ function toWords(
   if (Array.isArray(value)) {
     if (value.length === 0) return [];
     if (typeof binding.itemSeparator === 'string') {
-      texts = [value.map((item) => stringify(item, evaluator)).join(binding.itemSeparator)];
+      texts = [value.map((item) => stringify(item)).join(binding.itemSeparator)];
     } else if (binding.valueFrom !== undefined) {
-      return [...prefixWords, ...value.map((item) => word(stringify(item, evaluator)))];
+      return [...prefixWords, ...value.map((item) => word(stringify(item)))];
     } else {
       return prefixWords;
     }
   } else if (isObject(value) && !isFileLike(value)) {
     return prefixWords;
   } else {
-    texts = [stringify(value, evaluator)];
+    texts = [stringify(value)];
   }
 
-  void type;
   if (prefix === undefined) return texts.map(word);
   if (separate) return texts.flatMap((text) => [word(prefix), word(text)]);
   return texts.map((text) => word(prefix + text));
 }
 
 /** Formats one scalar, File or Directory for the command line. */
-export function stringify(value: unknown, _evaluator?: Evaluator): string {
+export function stringify(value: unknown): string {
   if (isFileLike(value)) return String(value.path ?? value.location);
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return formatNumber(value);

@@ -13,13 +13,72 @@ import { collectOutputs } from './outputs.js';
 import { computeResources } from './resources.js';
 import type { ProcessRun } from './process-run.js';
 import { resolveType, type CwlType } from './schema.js';
-import { runPayload } from './spawn.js';
+import { runPayload, type PayloadResult } from './spawn.js';
 import type { ProcessStatus } from './index.js';
+
+/** Command line, runtime and streams of a CommandLineTool that is ready to start. */
+interface PreparedCommand {
+  argv: string[];
+  runtime: RuntimeContext;
+  evaluator: Evaluator;
+  streams: Streams;
+  /** Sources of the InitialWorkDirRequirement entries that were linked into the job folder. */
+  stagedSources: Set<string>;
+}
 
 /** Runs the CommandLineTool of `run` and returns its status and raw output object. */
 export async function runCommandLineTool(
   run: ProcessRun,
 ): Promise<{ status: ProcessStatus; outputs: Record<string, unknown> }> {
+  const { process, inputs, options } = run;
+  const prepared = await prepareCommand(run);
+  const { argv, runtime, evaluator, streams } = prepared;
+
+  // Only the command name is logged: the other words may carry values from the input object.
+  options.log?.info({ command: argv[0], words: argv.length, cwd: run.jobDir }, 'payload starting');
+  const result = await runPayload({
+    argv,
+    cwd: run.jobDir,
+    env: await buildEnvironment(process, evaluator, runtime, options.baseEnv),
+    ...streams,
+    stdoutSink: options.payloadStdout,
+    stderrSink: options.payloadStderr,
+    timeLimitSeconds: await readTimeLimit(process, evaluator),
+    signal: options.signal,
+    onProcessStart: options.onProcessStart,
+  });
+  options.log?.info({ exitCode: result.exitCode, timedOut: result.timedOut }, 'payload finished');
+
+  const status = requireSuccess(process, result);
+
+  runtime.exitCode = result.exitCode;
+  const outputs = await collectOutputs({
+    process,
+    named: run.named,
+    evaluator: createEvaluator(process, inputs, runtime),
+    runtime,
+    outdir: run.jobDir,
+    linkTargets: [run.jobDir, run.stagingDir, ...run.inputSources, ...prepared.stagedSources],
+    stdoutPath: streams.stdoutPath,
+    stderrPath: streams.stderrPath,
+  });
+  return { status, outputs };
+}
+
+/** Returns `success` for a successful exit; throws CwlExecutionError with the status otherwise. */
+function requireSuccess(process: CwlObject, result: PayloadResult): 'success' {
+  const status = classifyExit(process, result.exitCode, result.timedOut);
+  if (status === 'success') return status;
+  const reason = result.timedOut
+    ? 'exceeded its ToolTimeLimit'
+    : `exited with code ${result.exitCode}`;
+  throw new CwlExecutionError('CWL_TOOL_FAILED', `the tool ${reason} (${status})`, {
+    processStatus: status,
+  });
+}
+
+/** Computes resources, stages InitialWorkDirRequirement and builds the command line. */
+async function prepareCommand(run: ProcessRun): Promise<PreparedCommand> {
   const { process, inputs, options } = run;
   const preliminary = createEvaluator(process, inputs, undefined);
   const resources = await computeResources(process, preliminary, options.runtime);
@@ -36,7 +95,7 @@ export async function runCommandLineTool(
   const words = await buildCommandLine(process, inputs, run.named, evaluator);
   const argv = usesShell(process)
     ? ['/bin/sh', '-c', toShellScript(words)]
-    : words.map((w) => w.text);
+    : words.map((word) => word.text);
   if (argv.length === 0) {
     throw new CwlValidationError(
       'CWL_INVALID_DOCUMENT',
@@ -45,42 +104,7 @@ export async function runCommandLineTool(
   }
 
   const streams = await resolveStreams(process, evaluator, run.jobDir);
-  options.log?.info({ argv, cwd: run.jobDir }, 'payload starting');
-  const result = await runPayload({
-    argv,
-    cwd: run.jobDir,
-    env: await buildEnvironment(process, evaluator, runtime, options.baseEnv),
-    ...streams,
-    stdoutSink: options.payloadStdout,
-    stderrSink: options.payloadStderr,
-    timeLimitSeconds: await readTimeLimit(process, evaluator),
-    signal: options.signal,
-    onProcessStart: options.onProcessStart,
-  });
-  options.log?.info({ exitCode: result.exitCode, timedOut: result.timedOut }, 'payload finished');
-
-  const status = classifyExit(process, result.exitCode, result.timedOut);
-  if (status !== 'success') {
-    const reason = result.timedOut
-      ? 'exceeded its ToolTimeLimit'
-      : `exited with code ${result.exitCode}`;
-    throw new CwlExecutionError('CWL_TOOL_FAILED', `the tool ${reason} (${status})`, {
-      processStatus: status,
-    });
-  }
-
-  runtime.exitCode = result.exitCode;
-  const outputs = await collectOutputs({
-    process,
-    named: run.named,
-    evaluator: createEvaluator(process, inputs, runtime),
-    runtime,
-    outdir: run.jobDir,
-    linkTargets: [run.jobDir, run.stagingDir, ...run.inputSources, ...stagedSources],
-    stdoutPath: streams.stdoutPath,
-    stderrPath: streams.stderrPath,
-  });
-  return { status, outputs };
+  return { argv, runtime, evaluator, streams, stagedSources };
 }
 
 interface Streams {
@@ -128,7 +152,7 @@ async function resolveStreams(
 
 /**
  * Builds the payload environment from nothing: PATH, then `baseEnv`, then HOME and TMPDIR as
- * CWL requires, then EnvVarRequirement. The pilot's own environment never leaks in.
+ * CWL requires, then EnvVarRequirement. No other variable of the pilot's environment is passed on.
  */
 async function buildEnvironment(
   process: CwlObject,
@@ -168,8 +192,9 @@ async function readTimeLimit(process: CwlObject, evaluator: Evaluator): Promise<
 }
 
 /**
- * Maps an exit code to a process status: `successCodes`, then `temporaryFailCodes`, then
- * `permanentFailCodes`; an unlisted 0 is success and any other unlisted code a permanent failure.
+ * Maps an exit code to a process status by checking `successCodes`, then `temporaryFailCodes`,
+ * then `permanentFailCodes`. An unlisted 0 is a success, and any other unlisted code a permanent
+ * failure.
  */
 export function classifyExit(
   process: CwlObject,

@@ -13,7 +13,7 @@ import type { CwlFileLike } from './model.js';
 /** The CWL limit for `loadContents` (64 KiB). */
 export const LOAD_CONTENTS_LIMIT = 64 * 1024;
 
-/** How deep a Directory's `listing` is filled in. */
+/** Depth to which a Directory's `listing` is filled in. */
 export type ListingDepth = 'no_listing' | 'shallow_listing' | 'deep_listing';
 
 /**
@@ -107,7 +107,7 @@ export async function buildListing(
 ): Promise<CwlFileLike[]> {
   if (depth === 'no_listing') return [];
   const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.sort(compareNames);
 
   const listing: CwlFileLike[] = [];
   for (const entry of entries) {
@@ -127,6 +127,13 @@ export async function buildListing(
     }
   }
   return listing;
+}
+
+/** Orders directory entries by name, by code unit like a byte-wise sort of ASCII names. */
+function compareNames(a: { name: string }, b: { name: string }): number {
+  if (a.name < b.name) return -1;
+  if (a.name > b.name) return 1;
+  return 0;
 }
 
 /** Returns the file type of `file`, or undefined when it does not exist. */

@@ -66,9 +66,9 @@ class FormatChecker {
 
   async check(parameter: CwlObject, value: unknown, where: string): Promise<void> {
     if (parameter.format !== undefined) {
-      const wanted = asArray(await this.evaluator.evaluate(parameter.format, null)).map(String);
+      const expected = asArray(await this.evaluator.evaluate(parameter.format, null)).map(String);
       for (const file of asArray(value).flat()) {
-        if (isFileLike(file) && file.class === 'File') await this.checkFile(file, wanted, where);
+        if (isFileLike(file) && file.class === 'File') await this.checkFile(file, expected, where);
       }
     }
     const type = resolveType(parameter.type as CwlType, this.named);
@@ -82,20 +82,20 @@ class FormatChecker {
     }
   }
 
-  private async checkFile(file: CwlObject, wanted: string[], where: string): Promise<void> {
+  private async checkFile(file: CwlObject, expected: string[], where: string): Promise<void> {
     const format = typeof file.format === 'string' ? file.format : undefined;
     if (format === undefined) {
       throw new CwlValidationError(
         'CWL_INVALID_INPUT',
-        `invalid input ${where}: the File ${file.path} has no "format", expected ${wanted.join(' or ')}`,
+        `invalid input ${where}: the File ${file.path} has no "format", expected ${expected.join(' or ')}`,
       );
     }
-    if (wanted.includes(format)) return;
+    if (expected.includes(format)) return;
     const ontology = await this.loadOntology();
-    if (wanted.some((target) => isSubclass(ontology, format, target))) return;
+    if (expected.some((target) => isSubclass(ontology, format, target))) return;
     throw new CwlValidationError(
       'CWL_INVALID_INPUT',
-      `invalid input ${where}: format ${format} of ${file.path} is not ${wanted.join(' or ')}`,
+      `invalid input ${where}: format ${format} of ${file.path} is not ${expected.join(' or ')}`,
     );
   }
 

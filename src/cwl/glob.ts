@@ -34,12 +34,12 @@ async function matchSegments(dir: string, segments: string[]): Promise<string[]>
   if (segment === undefined) return [dir];
 
   if (segment === '**') {
-    const here = await matchSegments(dir, rest);
-    const below: string[] = [];
+    const atThisLevel = await matchSegments(dir, rest);
+    const inSubfolders: string[] = [];
     for (const child of await listDirectories(dir)) {
-      below.push(...(await matchSegments(child, segments)));
+      inSubfolders.push(...(await matchSegments(child, segments)));
     }
-    return [...new Set([...here, ...below])];
+    return [...new Set([...atThisLevel, ...inSubfolders])];
   }
 
   if (!/[*?[]/.test(segment)) {
@@ -88,9 +88,9 @@ export function segmentToRegex(segment: string): RegExp {
 
 /** Drops broken symbolic links, which match by name but have nothing to collect. */
 async function keepExisting(matches: string[]): Promise<string[]> {
-  const kept: string[] = [];
+  const existing: string[] = [];
   for (const match of matches) {
-    if ((await stat(match).catch(() => undefined)) !== undefined) kept.push(match);
+    if ((await stat(match).catch(() => undefined)) !== undefined) existing.push(match);
   }
-  return kept;
+  return existing;
 }

@@ -91,7 +91,15 @@ async function toEntries(
       `invalid InitialWorkDirRequirement entry ${JSON.stringify(value).slice(0, 200)}: expected a File, Directory or Dirent`,
     );
   }
+  return direntEntries(value, evaluator, stagingDir);
+}
 
+/** Evaluates one Dirent into the entries it stages. */
+async function direntEntries(
+  value: CwlObject,
+  evaluator: Evaluator,
+  stagingDir: string,
+): Promise<StagedEntry[]> {
   const entry = await evaluator.evaluate(value.entry, null, { keepWhitespace: true });
   const entryname = await evaluator.evaluate(value.entryname, null);
   const writable = value.writable === true;

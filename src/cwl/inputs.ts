@@ -22,7 +22,7 @@ import { findSecondaryFiles } from './secondary-files.js';
 import { placeEntry } from './staging.js';
 import { checkValue } from './types.js';
 
-/** What input normalisation needs to know about the run. */
+/** Run settings that input normalisation reads. */
 export interface InputContext {
   process: CwlObject;
   named: NamedTypes;
@@ -103,11 +103,11 @@ export async function resolveFileLike(
   baseDir: string,
   context: Pick<InputContext, 'stagingDir'>,
 ): Promise<CwlFileLike> {
-  const given = localPathOf(value, baseDir);
+  const declaredPath = localPathOf(value, baseDir);
   let localPath: string;
 
-  if (given !== undefined) {
-    localPath = given;
+  if (declaredPath !== undefined) {
+    localPath = declaredPath;
     await checkExists(localPath, value.class);
   } else {
     localPath = await writeLiteral(value, baseDir, context);
@@ -122,7 +122,7 @@ export async function resolveFileLike(
       context,
     )) as CwlFileLike[];
   }
-  if (Array.isArray(value.listing) && given !== undefined) {
+  if (Array.isArray(value.listing) && declaredPath !== undefined) {
     value.listing = (await resolveValue(value.listing, baseDir, context)) as CwlFileLike[];
   }
   return value;
@@ -214,9 +214,9 @@ async function applyFileOptions(
     requiredByDefault: true,
     errorKind: 'input',
   });
-  const given = asArray(item.secondaryFiles).filter(isFileLike);
-  const known = new Set(given.map((file) => file.path));
-  item.secondaryFiles = [...given, ...found.filter((file) => !known.has(file.path))];
+  const listed = asArray(item.secondaryFiles).filter(isFileLike);
+  const known = new Set(listed.map((file) => file.path));
+  item.secondaryFiles = [...listed, ...found.filter((file) => !known.has(file.path))];
 }
 
 /** Returns the record values (plain objects) of a value and of its arrays. */

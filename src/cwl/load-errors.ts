@@ -26,9 +26,9 @@ export function describeLoadError(error: unknown, className: unknown): string {
   const branch = findNode(error as ErrorNode, `Trying '${String(className)}'`);
   const lines = collectLines(branch ?? (error as ErrorNode), []);
   if (lines.length === 0) return clean(String((error as ErrorNode).message ?? error));
-  const shown = lines.slice(0, MAX_REPORTED).join('; ');
+  const quoted = lines.slice(0, MAX_REPORTED).join('; ');
   const more = lines.length > MAX_REPORTED ? ` (and ${lines.length - MAX_REPORTED} more)` : '';
-  return shown + more;
+  return quoted + more;
 }
 
 function findNode(node: ErrorNode, message: string): ErrorNode | undefined {

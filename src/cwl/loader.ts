@@ -147,24 +147,24 @@ function selectProcess(
 ): CwlObject {
   if (graph.length === 1 && fragment === undefined) return graph[0] as CwlObject;
 
-  const wanted = fragment ?? 'main';
-  const found = graph.find((entry) => entry.id === `${uri}#${wanted}`);
+  const processName = fragment ?? 'main';
+  const found = graph.find((entry) => entry.id === `${uri}#${processName}`);
   if (found !== undefined) return found;
   if (fragment === undefined && graph.length === 1) return graph[0] as CwlObject;
 
   const names = graph.map((entry) => `#${String(entry.id).split('#').pop()}`).join(', ');
   throw new CwlValidationError(
     'CWL_INVALID_DOCUMENT',
-    `process #${wanted} not found in ${file}; it contains ${names || 'no process'}`,
+    `process #${processName} not found in ${file}; it contains ${names || 'no process'}`,
   );
 }
 
 /** Returns the `class` of the process the document names, for error messages. */
 function processClass(raw: Record<string, unknown>, fragment: string | undefined): unknown {
   if (!Array.isArray(raw.$graph)) return raw.class;
-  const wanted = fragment ?? 'main';
+  const processName = fragment ?? 'main';
   const entry = raw.$graph.find(
-    (item) => isObject(item) && (item.id === wanted || item.id === `#${wanted}`),
+    (item) => isObject(item) && (item.id === processName || item.id === `#${processName}`),
   );
   return isObject(entry) ? entry.class : undefined;
 }

@@ -33,7 +33,7 @@ import {
 } from './schema.js';
 import { findSecondaryFiles } from './secondary-files.js';
 
-/** What output collection needs to know about the finished run. */
+/** Finished run, as output collection reads it. */
 export interface OutputContext {
   process: CwlObject;
   named: NamedTypes;

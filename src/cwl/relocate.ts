@@ -65,20 +65,11 @@ async function relocatePath(
   state: RelocateState,
 ): Promise<string> {
   const renamed = basename !== path.basename(source);
-  const known = state.moved.get(source);
-  if (known !== undefined && !renamed) return known;
-
-  const parentMoved = [...state.moved.entries()].find(([from]) =>
-    source.startsWith(from + path.sep),
-  );
-  if (parentMoved !== undefined && !renamed) {
-    const moved = path.join(parentMoved[1], path.relative(parentMoved[0], source));
-    state.moved.set(source, moved);
-    return moved;
+  const current = whereNow(source, state);
+  if (current !== source && !renamed) {
+    state.moved.set(source, current);
+    return current;
   }
-  const current =
-    known ??
-    (parentMoved ? path.join(parentMoved[1], path.relative(parentMoved[0], source)) : source);
 
   const relative = path.relative(state.jobDir, source);
   const underJob = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
@@ -86,9 +77,9 @@ async function relocatePath(
     ? path.join(state.outdir, path.dirname(relative), basename)
     : await freeName(state.outdir, basename, state);
 
-  // A path that passes through a symbolic link to a staged input folder names the input
-  // itself, and a symbolic link made by the tool may be relative, so only real entries of the
-  // job folder are moved; everything else is copied with links resolved.
+  // A path through a symbolic link to a staged input folder names the input itself. A link
+  // that the tool made may be relative. So only real entries of the job folder are moved, and
+  // everything else is copied with its links resolved.
   const info = await lstat(current);
   const realFolder = await realpath(path.dirname(current)).catch(() => '');
   const movable =
@@ -101,14 +92,24 @@ async function relocatePath(
   return target;
 }
 
+/** Returns where `source` is now: where it or a folder above it was moved, else `source`. */
+function whereNow(source: string, state: RelocateState): string {
+  const known = state.moved.get(source);
+  if (known !== undefined) return known;
+  for (const [from, to] of state.moved) {
+    if (source.startsWith(from + path.sep)) return path.join(to, path.relative(from, source));
+  }
+  return source;
+}
+
 function isInside(candidate: string, folder: string): boolean {
   return candidate === folder || candidate.startsWith(folder + path.sep);
 }
 
 async function freeName(outdir: string, basename: string, state: RelocateState): Promise<string> {
-  const taken = new Set(state.moved.values());
+  const usedTargets = new Set(state.moved.values());
   let candidate = path.join(outdir, basename);
-  for (let n = 2; taken.has(candidate) || (await statKind(candidate)) !== undefined; n++) {
+  for (let n = 2; usedTargets.has(candidate) || (await statKind(candidate)) !== undefined; n++) {
     candidate = path.join(outdir, `${basename}_${n}`);
   }
   return candidate;

@@ -1,5 +1,5 @@
 /**
- * ResourceRequirement: the cores, memory and disk a tool asks for, rounded up to whole units
+ * ResourceRequirement: the cores, memory and disk a tool requests, rounded up to whole units
  * and capped by what the run may use.
  */
 import { CwlValidationError } from '../errors.js';
@@ -49,8 +49,8 @@ export async function computeResources(
         `invalid ResourceRequirement: ${minKey} ${min} is greater than ${maxKey} ${max}`,
       );
     }
-    const wanted = min ?? (max !== undefined ? Math.min(max, DEFAULTS[field]) : DEFAULTS[field]);
-    resources[field] = Math.ceil(wanted);
+    const requested = min ?? (max !== undefined ? Math.min(max, DEFAULTS[field]) : DEFAULTS[field]);
+    resources[field] = Math.ceil(requested);
   }
 
   if (limits.cores !== undefined) resources.cores = Math.min(resources.cores, limits.cores);

@@ -4,10 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { CwlExecutionError } from '../errors.js';
 
-/** Seconds between SIGTERM and SIGKILL when a payload is stopped. */
+/** Milliseconds between SIGTERM and SIGKILL when a payload is stopped. */
 const KILL_GRACE_MS = 10_000;
 
 /** Options of {@link runPayload}. */
@@ -28,7 +29,7 @@ export interface PayloadOptions {
   onProcessStart?: (pid: number) => void;
 }
 
-/** How a payload ended. */
+/** Exit status of a finished payload. */
 export interface PayloadResult {
   exitCode: number;
   timedOut: boolean;
@@ -75,30 +76,7 @@ function waitForPayload(options: PayloadOptions, stdio: StdioEntry[]): Promise<P
       stdio: stdio as ('pipe' | 'ignore' | number)[],
       detached: true,
     });
-    let timedOut = false;
-    let aborted = false;
-    let killTimer: NodeJS.Timeout | undefined;
-
-    const killGroup = (): void => {
-      if (child.pid === undefined || child.exitCode !== null) return;
-      signalGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => signalGroup(child.pid as number, 'SIGKILL'), KILL_GRACE_MS);
-      killTimer.unref();
-    };
-    const onAbort = (): void => {
-      aborted = true;
-      killGroup();
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const limit = options.timeLimitSeconds ?? 0;
-    const limitTimer =
-      limit > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            killGroup();
-          }, limit * 1000)
-        : undefined;
+    const stopper = new GroupStopper(child.pid, options);
 
     if (child.stdout) child.stdout.pipe(options.stdoutSink ?? process.stderr, { end: false });
     if (child.stderr) child.stderr.pipe(options.stderrSink ?? process.stderr, { end: false });
@@ -107,28 +85,64 @@ function waitForPayload(options: PayloadOptions, stdio: StdioEntry[]): Promise<P
       if (child.pid !== undefined) options.onProcessStart?.(child.pid);
     });
     child.once('error', (error: NodeJS.ErrnoException) => {
-      cleanup();
-      reject(
-        new CwlExecutionError(
-          'CWL_COMMAND_NOT_STARTED',
-          `cannot start ${JSON.stringify(command)}: ${error.code ?? error.message}`,
-          { cause: error },
-        ),
-      );
+      stopper.dispose();
+      const reason = error.code ?? error.message;
+      const message = `cannot start ${JSON.stringify(command)}: ${reason}`;
+      reject(new CwlExecutionError('CWL_COMMAND_NOT_STARTED', message, { cause: error }));
     });
+    // 'close' waits for the standard streams as well, so output is complete when it fires.
     child.once('close', (code, signalName) => {
-      cleanup();
-      if (aborted) return reject(abortedError());
-      const exitCode = code ?? 128 + signalNumber(signalName);
-      resolve({ exitCode, timedOut });
+      stopper.dispose();
+      if (stopper.aborted) return reject(abortedError());
+      const exitCode =
+        code ?? 128 + (signalName === null ? 0 : (constants.signals[signalName] ?? 0));
+      resolve({ exitCode, timedOut: stopper.timedOut });
     });
-
-    function cleanup(): void {
-      options.signal?.removeEventListener('abort', onAbort);
-      if (limitTimer !== undefined) clearTimeout(limitTimer);
-      if (killTimer !== undefined) clearTimeout(killTimer);
-    }
   });
+}
+
+/**
+ * Stops a payload's process group on abort or when its time limit passes: SIGTERM first, then
+ * SIGKILL after a grace period.
+ */
+class GroupStopper {
+  timedOut = false;
+  aborted = false;
+  private killTimer: NodeJS.Timeout | undefined;
+  private readonly limitTimer: NodeJS.Timeout | undefined;
+  private readonly onAbort = (): void => {
+    this.aborted = true;
+    this.stop();
+  };
+
+  constructor(
+    private readonly pid: number | undefined,
+    private readonly options: PayloadOptions,
+  ) {
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    const limit = options.timeLimitSeconds ?? 0;
+    if (limit > 0) {
+      this.limitTimer = setTimeout(() => {
+        this.timedOut = true;
+        this.stop();
+      }, limit * 1000);
+    }
+  }
+
+  /** Signals the whole group, so children the payload started stop too. */
+  stop(): void {
+    if (this.pid === undefined || this.killTimer !== undefined) return;
+    const pid = this.pid;
+    signalGroup(pid, 'SIGTERM');
+    this.killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+    this.killTimer.unref();
+  }
+
+  dispose(): void {
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    clearTimeout(this.limitTimer);
+    clearTimeout(this.killTimer);
+  }
 }
 
 function signalGroup(pid: number, signalName: NodeJS.Signals): void {
@@ -137,11 +151,6 @@ function signalGroup(pid: number, signalName: NodeJS.Signals): void {
   } catch {
     // The group is already gone.
   }
-}
-
-function signalNumber(signalName: NodeJS.Signals | null): number {
-  const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
-  return signalName === null ? 0 : (numbers[signalName] ?? 0);
 }
 
 function abortedError(): CwlExecutionError {

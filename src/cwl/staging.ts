@@ -1,7 +1,7 @@
 /**
  * Input staging: every input File and Directory gets a private folder holding a symbolic link
- * under its `basename`, with its secondaryFiles beside it. Tools then see the names the input
- * object asks for, and a primary file and its secondary files always share one folder.
+ * under its `basename`, with its secondaryFiles beside it. Tools then see the names that the
+ * input object gives, and a primary file and its secondary files always share one folder.
  */
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, symlink } from 'node:fs/promises';

@@ -97,7 +97,7 @@ function listParameters(process: CwlObject): CwlObject[] {
 /**
  * Upgrades a normalised process of an older version to v1.2 semantics in place. A v1.0 tool
  * listed Directory inputs deeply and had network access, so both become hints unless the
- * document says otherwise.
+ * document sets them itself.
  */
 export function upgradeToCurrentVersion(process: CwlObject, originalVersion: string): void {
   if (originalVersion === 'v1.2') return;
