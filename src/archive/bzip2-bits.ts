@@ -18,7 +18,7 @@ function buildCrcTable(): Int32Array {
 /** Initial value of a block CRC. */
 export const CRC_INITIAL = -1;
 
-/** Returns `crc` updated with `count` copies of `byte`. The CRC is kept inverted until the end. */
+/** Updates `crc` with `count` copies of `byte`. The CRC stays inverted until `finishCrc`. */
 export function updateCrc(crc: number, byte: number, count: number): number {
   let value = crc;
   for (let i = 0; i < count; i++) {
@@ -39,7 +39,7 @@ export class BitWriter {
   private bitBuffer = 0;
   private bitCount = 0;
 
-  /** Appends the low `count` bits of `value`, most significant first; `count` is at most 24. */
+  /** Appends the low `count` bits of `value`, most significant first. `count` is at most 24. */
   write(count: number, value: number): void {
     this.bitBuffer = (this.bitBuffer << count) | (value & ((1 << count) - 1));
     this.bitCount += count;

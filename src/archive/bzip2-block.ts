@@ -18,13 +18,13 @@ const RUNB = 1;
 interface MtfSymbols {
   symbols: Uint16Array;
   count: number;
-  /** Number of distinct bytes in the block; the alphabet has this many plus 2 symbols. */
+  /** Number of distinct bytes in the block. The alphabet has 2 more symbols than this. */
   usedCount: number;
 }
 
 /**
  * Writes one block: magic, block CRC, the origin pointer, the used-bytes bitmap, the Huffman
- * tables and the coded symbols. `block` holds the run-length coded bytes (at least one).
+ * tables and the coded symbols. `block` contains the run-length coded bytes (at least one).
  */
 export function writeBlock(bits: BitWriter, block: Uint8Array, blockCrc: number): void {
   const used = new Uint8Array(256);
@@ -76,9 +76,9 @@ function moveToFront(input: Uint8Array, used: Uint8Array): MtfSymbols {
     let position = 1;
     let previous = order[0]!;
     while (order[position] !== index) {
-      const here = order[position]!;
+      const current = order[position]!;
       order[position] = previous;
-      previous = here;
+      previous = current;
       position += 1;
     }
     order[position] = previous;

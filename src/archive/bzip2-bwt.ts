@@ -1,9 +1,9 @@
 /**
  * Burrows-Wheeler transform of one bzip2 block. bzip2 sorts the cyclic rotations of the
  * block. Sorting the suffixes of the block written twice, followed by a sentinel smaller than
- * every byte, puts the rotations in the same order: two rotations that differ do so within
- * their first n characters, and rotations that are equal may come in any order because they
- * produce the same output. The suffix array is built with SA-IS (induced sorting, Nong,
+ * every byte, puts the rotations in the same order. Two rotations that differ do so within
+ * their first n characters, and equal rotations may come in any order because they produce
+ * the same output. The suffix array is built with SA-IS (induced sorting, Nong,
  * Zhang and Chan 2009), which runs in linear time on every input, repetitive or not.
  */
 
@@ -94,9 +94,9 @@ function classifySuffixes(text: Int32Array, n: number): Uint8Array {
   const types = new Uint8Array(n);
   types[n - 1] = S_TYPE;
   for (let i = n - 2; i >= 0; i--) {
-    const here = text[i]!;
+    const current = text[i]!;
     const next = text[i + 1]!;
-    types[i] = here < next || (here === next && types[i + 1] === S_TYPE) ? S_TYPE : L_TYPE;
+    types[i] = current < next || (current === next && types[i + 1] === S_TYPE) ? S_TYPE : L_TYPE;
   }
   return types;
 }

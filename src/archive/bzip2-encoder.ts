@@ -10,7 +10,7 @@
 import { BitWriter, CRC_INITIAL, finishCrc, updateCrc } from './bzip2-bits.js';
 import { writeBlock } from './bzip2-block.js';
 
-/** Longest run that one run-length code covers. */
+/** Max run length that one run-length code covers. */
 const MAX_RUN = 255;
 
 /** Incremental bzip2 encoder producing one stream. */
@@ -101,7 +101,7 @@ export class Bzip2Encoder {
     return Buffer.concat(parts);
   }
 
-  /** Moves the open run into the block; returns false, and marks the block full, if no room. */
+  /** Moves the open run into the block. Returns false, and marks the block full, if no room. */
   private storeRun(): boolean {
     const byte = this.runByte;
     const length = this.runLength;

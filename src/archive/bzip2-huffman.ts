@@ -9,7 +9,7 @@ import type { BitWriter } from './bzip2-bits.js';
 /** Symbols coded with one selector. */
 export const GROUP_SIZE = 50;
 
-/** Max code length written. The format allows 20; shorter codes cost little here. */
+/** Max code length written. The format allows 20, and bzip2 1.0 itself writes at most 17. */
 const MAX_CODE_LENGTH = 17;
 
 const REFINE_PASSES = 4;
@@ -233,7 +233,7 @@ export function writeHuffmanTables(bits: BitWriter, plan: HuffmanPlan): void {
     let current = row[0]!;
     bits.write(5, current);
     for (const length of row) {
-      // Each step is "10" (one longer) or "11" (one shorter); a 0 bit ends the symbol.
+      // Each step is "10" (one longer) or "11" (one shorter), and a 0 bit ends the symbol.
       while (current < length) {
         bits.write(2, 2);
         current += 1;
