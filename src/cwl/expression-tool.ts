@@ -8,6 +8,7 @@ import { localPathOf, setPathFields } from './files.js';
 import { asArray, isFileLike, isObject, localName } from './model.js';
 import type { CwlFileLike } from './model.js';
 import { checkOutputTypes } from './outputs.js';
+import { computeResources } from './resources.js';
 import { placeEntry } from './staging.js';
 import type { ProcessRun } from './process-run.js';
 import type { ProcessStatus } from './index.js';
@@ -17,14 +18,9 @@ export async function runExpressionTool(
   run: ProcessRun,
 ): Promise<{ status: ProcessStatus; outputs: Record<string, unknown> }> {
   const { process, inputs } = run;
-  const runtime = {
-    outdir: run.jobDir,
-    tmpdir: run.tmpDir,
-    cores: 1,
-    ram: 256,
-    outdirSize: 1024,
-    tmpdirSize: 1024,
-  };
+  const preliminary = createEvaluator(process, inputs, undefined);
+  const resources = await computeResources(process, preliminary, run.options.runtime);
+  const runtime = { outdir: run.jobDir, tmpdir: run.tmpDir, ...resources };
   const evaluator = createEvaluator(process, inputs, runtime);
   const result = await evaluator.evaluate(process.expression, null);
   if (!isObject(result)) {

@@ -30,7 +30,7 @@ export interface InputContext {
   jobBaseDir: string;
   /** Folder of the document: relative locations in `default` values resolve here. */
   documentDir: string;
-  /** Folder that receives File and Directory literals and renamed inputs. */
+  /** Folder that receives File and Directory literals. */
   stagingDir: string;
 }
 
@@ -56,7 +56,6 @@ export function bindInputValues(
       schemaDefs: context.named,
       path: `inputs.${name}`,
     });
-    continue;
   }
   return { values, fromDefault };
 }
@@ -134,7 +133,7 @@ async function checkExists(localPath: string, kind: 'File' | 'Directory'): Promi
   if (!ok) {
     throw new CwlValidationError(
       'CWL_INPUT_NOT_FOUND',
-      `input ${kind} ${localPath} not found; check the location in the job file`,
+      `input ${kind} ${localPath} not found; check its location or path`,
     );
   }
 }

@@ -13,7 +13,7 @@ export interface ProcessRun {
   jobDir: string;
   /** `runtime.tmpdir`. */
   tmpDir: string;
-  /** Folder for File and Directory literals and renamed inputs. */
+  /** Folder for the staged input links and for File and Directory literals. */
   stagingDir: string;
   /** Paths of the input Files and Directories before staging; output links may point there. */
   inputSources: Set<string>;

@@ -153,7 +153,7 @@ async function replaceLinksUnder(entry: string, outdir: string): Promise<void> {
 async function finishValue(value: unknown): Promise<unknown> {
   if (Array.isArray(value)) return Promise.all(value.map(finishValue));
   if (!isObject(value)) return value;
-  if (isFileLike(value)) return finishFileLike(value);
+  if (isFileLike(value) && typeof value.path === 'string') return finishFileLike(value);
   const copy: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) copy[key] = await finishValue(field);
   return copy;
