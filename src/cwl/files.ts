@@ -68,11 +68,27 @@ export function setPathFields<T extends CwlFileLike>(
   return value;
 }
 
+/**
+ * Checksums by file identity (device, inode, size, modification time). An output is hashed when
+ * it is collected and again after it is moved to the output folder; a move keeps all four, so
+ * the second time reads no bytes.
+ */
+const checksumCache = new Map<string, string>();
+const CHECKSUM_CACHE_ENTRIES = 10_000;
+
 /** Returns the SHA-1 of a file's bytes as `sha1$<hex>`. */
 export async function computeChecksum(file: string): Promise<string> {
+  const info = await stat(file, { bigint: true });
+  const identity = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}`;
+  const cached = checksumCache.get(identity);
+  if (cached !== undefined) return cached;
+
   const hash = createHash('sha1');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return `sha1$${hash.digest('hex')}`;
+  const checksum = `sha1$${hash.digest('hex')}`;
+  if (checksumCache.size >= CHECKSUM_CACHE_ENTRIES) checksumCache.clear();
+  checksumCache.set(identity, checksum);
+  return checksum;
 }
 
 /**

@@ -165,6 +165,23 @@ outputs:
     expect((result.outputs.f as FileValue).checksum).toBe(sha1('x\n'));
   });
 
+  it('measures files from cwl.output.json itself', async () => {
+    const declared =
+      '{\\"f\\": {\\"class\\": \\"File\\", \\"location\\": \\"f.txt\\", \\"size\\": 1, \\"checksum\\": \\"sha1$0\\"}}';
+    const result = await scratch.run(
+      'output-json-checksum.cwl',
+      `class: CommandLineTool
+baseCommand: [sh, -c, 'printf abc > f.txt; echo "${declared}" > cwl.output.json']
+inputs: []
+outputs:
+  f: File
+`,
+    );
+    const file = result.outputs.f as FileValue;
+    expect(file.size).toBe(3);
+    expect(file.checksum).toBe(sha1('abc'));
+  });
+
   it('lists a Directory output deeply', async () => {
     const result = await scratch.run(
       'dir-out.cwl',
