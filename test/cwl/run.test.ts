@@ -82,6 +82,35 @@ outputs: []
   });
 });
 
+describe('resources', () => {
+  const tool = `class: CommandLineTool
+requirements: {ResourceRequirement: {coresMin: 1.5, ramMin: 100.2}}
+baseCommand: echo
+arguments: [$(runtime.cores), $(runtime.ram)]
+stdout: runtime.txt
+inputs: []
+outputs:
+  out: {type: File, outputBinding: {glob: runtime.txt}}
+`;
+
+  it('rounds fractions up', async () => {
+    const result = await scratch.run('resources.cwl', tool);
+    expect(readFileSync((result.outputs.out as FileValue).path, 'utf8')).toBe('2 101\n');
+  });
+
+  it('caps at the runtime limits', async () => {
+    const result = await scratch.run(
+      'resources-capped.cwl',
+      tool,
+      {},
+      {
+        runtime: { cores: 1, ramMb: 64 },
+      },
+    );
+    expect(readFileSync((result.outputs.out as FileValue).path, 'utf8')).toBe('1 64\n');
+  });
+});
+
 describe('stopping payloads', () => {
   it('kills the process group on ToolTimeLimit', async () => {
     const started = Date.now();
