@@ -14,7 +14,7 @@ import { Fetcher, LoadingOptions } from 'cwl-ts-auto/dist/util/Internal.js';
 import { CwlValidationError } from '../errors.js';
 import { describeLoadError } from './load-errors.js';
 import { checkVersionRules, upgradeToCurrentVersion } from './versions.js';
-import { isObject, type CwlObject } from './model.js';
+import { asArray, isObject, type CwlObject } from './model.js';
 
 /** A loaded process and the document it came from. */
 export interface LoadedDocument {
@@ -71,6 +71,7 @@ export async function loadCwlDocument(document: string, text?: string): Promise<
   const uri = pathToFileURL(absolute).href;
   const raw = parseDocumentText(text ?? (await readDocumentText(absolute)), absolute);
   const originalVersion = checkVersionRules(raw, absolute);
+  rewriteSecondaryFiles(raw);
 
   // cwl-ts-auto deletes these two keys from the object it loads.
   const { $namespaces: namespaces, $schemas: schemas } = raw;
@@ -128,6 +129,33 @@ function parseDocumentText(text: string, file: string): Record<string, unknown> 
     );
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * Rewrites `secondaryFiles` entries `{pattern, required}` into the equivalent string form
+ * (`".idx"`, or `".idx?"` when not required). cwl-ts-auto 0.1.3 deletes the keys of such an
+ * entry while it tries one branch of a union, so a later branch (a Workflow input, for one)
+ * sees `{}` and rejects the document. Entries whose `required` is an expression stay as they are.
+ */
+function rewriteSecondaryFiles(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) rewriteSecondaryFiles(item);
+    return;
+  }
+  if (!isObject(node)) return;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'secondaryFiles') node[key] = asArray(value).map(toSecondaryString);
+    else rewriteSecondaryFiles(value);
+  }
+}
+
+function toSecondaryString(entry: unknown): unknown {
+  if (!isObject(entry) || typeof entry.pattern !== 'string') return entry;
+  const keys = Object.keys(entry).filter((key) => key !== 'pattern' && key !== 'required');
+  if (keys.length > 0) return entry;
+  if (entry.required === undefined || entry.required === true) return entry.pattern;
+  if (entry.required === false) return `${entry.pattern}?`;
+  return entry;
 }
 
 function saveProcess(entry: unknown): CwlObject {

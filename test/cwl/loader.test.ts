@@ -83,6 +83,31 @@ baseCommand: echo
   });
 });
 
+describe('loadCwlDocument secondaryFiles', () => {
+  it('loads pattern entries on Workflow inputs', async () => {
+    const file = await writeDocument(
+      'wf-secondary.cwl',
+      `cwlVersion: v1.2
+class: Workflow
+inputs:
+  bam:
+    type: File
+    secondaryFiles:
+      - {pattern: .bai, required: true}
+      - {pattern: .crai, required: false}
+outputs: []
+steps: []
+`,
+    );
+    const { process } = await loadCwlDocument(file);
+    const input = (process.inputs as Record<string, unknown>[])[0] as Record<string, unknown>;
+    expect(input.secondaryFiles).toEqual([
+      { pattern: '.bai' },
+      { pattern: '.crai', required: false },
+    ]);
+  });
+});
+
 describe('loadCwlDocument version rules', () => {
   it('rejects pattern secondaryFiles in v1.0', async () => {
     const file = await writeDocument(
