@@ -114,6 +114,8 @@ async function readDocumentText(file: string): Promise<string> {
 function parseDocumentText(text: string, file: string): Record<string, unknown> {
   let parsed: unknown;
   try {
+    // NOTE: yaml 2 rejects a flow sequence continued on a line indented no deeper than its key
+    // (`key: [a,` then `b]` at column 1), which ruamel.yaml, and so cwltool, accepts.
     parsed = parseYaml(text, { uniqueKeys: false });
   } catch (error) {
     throw new CwlValidationError(

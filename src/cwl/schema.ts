@@ -59,7 +59,14 @@ function addNamed(type: CwlType | undefined, named: NamedTypes): void {
 /** Replaces a reference to a named type by its definition; other types are returned unchanged. */
 export function resolveType(type: CwlType, named: NamedTypes): CwlType {
   if (typeof type !== 'string' || PRIMITIVES.has(type)) return type;
-  return named.get(type) ?? named.get(localName(type)) ?? type;
+  const exact = named.get(type);
+  if (exact !== undefined) return exact;
+  // A reference written in another file may resolve to another base IRI than the definition.
+  const short = localName(type);
+  for (const [name, definition] of named) {
+    if (localName(name) === short) return definition;
+  }
+  return type;
 }
 
 /** Returns whether `type` accepts null. */
