@@ -29,7 +29,7 @@ Exit codes: 0 success, 1 failed run or invalid document or input, 2 bad usage,
 /** Exit code of cwltool for a document that needs an unsupported feature. */
 const EXIT_UNSUPPORTED = 33;
 
-/** Runs `ctao-pilot exec` with the arguments after `exec`; returns the process exit code. */
+/** Runs `ctao-pilot exec` with the arguments after `exec` and returns the process exit code. */
 export async function execCommand(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseExecArgs>;
   try {

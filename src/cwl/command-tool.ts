@@ -65,7 +65,7 @@ export async function runCommandLineTool(
   return { status, outputs };
 }
 
-/** Returns `success` for a successful exit; throws CwlExecutionError with the status otherwise. */
+/** Returns `success` for a successful exit, and otherwise throws CwlExecutionError with the status. */
 function requireSuccess(process: CwlObject, result: PayloadResult): 'success' {
   const status = classifyExit(process, result.exitCode, result.timedOut);
   if (status === 'success') return status;

@@ -52,7 +52,7 @@ export function splitBasename(basename: string): { nameroot: string; nameext: st
 /**
  * Sets `path`, `location`, `basename`, `dirname`, and for Files `nameroot` and `nameext`, on a
  * File or Directory whose local path is `localPath`. `basename` defaults to the last component
- * of `localPath`; a different one is the name the entry gets when it is staged or relocated.
+ * of `localPath`. A different one is the name the entry gets when it is staged or relocated.
  * Returns the same object.
  */
 export function setPathFields<T extends CwlFileLike>(

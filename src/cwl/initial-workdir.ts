@@ -125,7 +125,7 @@ async function direntEntries(
   return [{ name: entryname, writable, content: text }];
 }
 
-/** Resolves an entry name inside `outdir`; names that leave it are rejected. */
+/** Resolves an entry name inside `outdir` and rejects names that leave it. */
 function resolveEntryPath(outdir: string, name: string): string {
   const target = path.resolve(outdir, name);
   if (target !== outdir && !target.startsWith(outdir + path.sep)) {

@@ -133,7 +133,7 @@ async function checkExists(localPath: string, kind: 'File' | 'Directory'): Promi
   if (!ok) {
     throw new CwlValidationError(
       'CWL_INPUT_NOT_FOUND',
-      `input ${kind} ${localPath} not found; check its location or path`,
+      `input ${kind} ${localPath} not found: check its location or path`,
     );
   }
 }

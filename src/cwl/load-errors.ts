@@ -18,10 +18,10 @@ interface ErrorNode {
  */
 export function describeLoadError(error: unknown, className: unknown): string {
   if (typeof className === 'string' && !PROCESS_CLASSES.includes(className)) {
-    return `unknown class "${className}"; expected one of ${PROCESS_CLASSES.join(', ')}`;
+    return `unknown class "${className}", expected one of ${PROCESS_CLASSES.join(', ')}`;
   }
   if (className === undefined)
-    return `missing "class"; expected one of ${PROCESS_CLASSES.join(', ')}`;
+    return `missing "class", expected one of ${PROCESS_CLASSES.join(', ')}`;
 
   const branch = findNode(error as ErrorNode, `Trying '${String(className)}'`);
   const lines = collectLines(branch ?? (error as ErrorNode), []);

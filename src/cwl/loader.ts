@@ -185,7 +185,7 @@ function selectProcess(
   const names = graph.map((entry) => `#${String(entry.id).split('#').pop()}`).join(', ');
   throw new CwlValidationError(
     'CWL_INVALID_DOCUMENT',
-    `process #${processName} not found in ${file}; it contains ${names || 'no process'}`,
+    `process #${processName} not found in ${file}, which contains ${names || 'no process'}`,
   );
 }
 

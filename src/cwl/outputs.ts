@@ -246,8 +246,13 @@ export function checkOutputTypes(
     if (matchBranch(type, value ?? null, named) === undefined) {
       throw new CwlExecutionError(
         'CWL_INVALID_OUTPUT',
-        `output "${name}" is ${value === null || value === undefined ? 'missing' : `invalid: ${JSON.stringify(value).slice(0, 200)}`}; it does not match the declared type`,
+        `output "${name}" does not match its declared type: ${describeOutput(value)}`,
       );
     }
   }
+}
+
+function describeOutput(value: unknown): string {
+  if (value === null || value === undefined) return 'it is missing';
+  return JSON.stringify(value).slice(0, 200);
 }

@@ -9,7 +9,7 @@ export interface ProcessRun {
   /** Input object with defaults applied and Files resolved, keyed by short input names. */
   inputs: Record<string, unknown>;
   named: NamedTypes;
-  /** The tool's own output folder (`runtime.outdir`); outputs move to `options.outdir` after. */
+  /** The tool's own output folder (`runtime.outdir`), whose outputs then move to `options.outdir`. */
   jobDir: string;
   /** `runtime.tmpdir`. */
   tmpDir: string;

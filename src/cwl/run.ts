@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CwlUnsupportedError } from '../errors.js';
+import { CwlExecutionError, CwlUnsupportedError, PilotError, describeError } from '../errors.js';
 import { runCommandLineTool } from './command-tool.js';
 import { createEvaluator } from './evaluate.js';
 import { runExpressionTool } from './expression-tool.js';
@@ -30,7 +30,11 @@ const RUNNERS: Record<string, ProcessRunner> = {
   ExpressionTool: runExpressionTool,
 };
 
-/** Requirement classes this engine honours or can safely ignore when listed under `requirements`. */
+/**
+ * Requirement classes accepted under `requirements`. SoftwareRequirement installs nothing, so
+ * the software must already be on PATH.
+ * NOTE: `NetworkAccess: {networkAccess: false}` is accepted but not enforced on the host.
+ */
 const SUPPORTED_REQUIREMENTS = new Set([
   'InlineJavascriptRequirement',
   'SchemaDefRequirement',
@@ -72,6 +76,12 @@ export async function runDocument(options: RunDocumentOptions): Promise<RunDocum
     const result = await runner(run);
     const outputs = await relocateOutputs(result.outputs, run.jobDir, outdir);
     return { status: result.status, outputs };
+  } catch (error) {
+    if (error instanceof PilotError) throw error;
+    // A file-system error while staging or moving files still fails the run as a CWL error.
+    throw new CwlExecutionError('CWL_RUN_FAILED', `the run failed: ${describeError(error)}`, {
+      cause: error,
+    });
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -108,7 +118,7 @@ function selectRunner(process: CwlObject): ProcessRunner {
     if (name === 'DockerRequirement') {
       throw new CwlUnsupportedError(
         'CWL_UNSUPPORTED',
-        'DockerRequirement is not supported: no container engine is available; move it under "hints" to run on the host',
+        'DockerRequirement is not supported because no container engine is available. Move it under "hints" to run the tool on the host.',
       );
     }
     if (!SUPPORTED_REQUIREMENTS.has(name)) {

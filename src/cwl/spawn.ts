@@ -18,7 +18,7 @@ export interface PayloadOptions {
   env: Record<string, string>;
   /** File read as standard input; none means /dev/null. */
   stdinPath?: string;
-  /** File that receives standard output; otherwise it goes to `stdoutSink`. */
+  /** File that receives standard output. Without one, standard output goes to `stdoutSink`. */
   stdoutPath?: string;
   stderrPath?: string;
   stdoutSink?: Writable;

@@ -26,10 +26,13 @@ export function checkVersionRules(raw: CwlObject, file: string): string {
   const graph = Array.isArray(raw.$graph) ? raw.$graph.filter(isObject) : [raw];
   const version = raw.cwlVersion ?? graph.find((entry) => 'cwlVersion' in entry)?.cwlVersion;
   if (typeof version !== 'string') {
-    throw invalid(file, 'missing "cwlVersion"; add "cwlVersion: v1.2"');
+    throw invalid(file, 'missing "cwlVersion": add "cwlVersion: v1.2"');
   }
   if (!KNOWN_VERSIONS.includes(version)) {
-    throw invalid(file, `unknown cwlVersion "${version}"; expected one of ${KNOWN_VERSIONS}`);
+    throw invalid(
+      file,
+      `unknown cwlVersion "${version}", expected one of ${KNOWN_VERSIONS.join(', ')}`,
+    );
   }
   if (version === 'v1.2') return version;
 
