@@ -195,7 +195,7 @@ function toWords(binding: CwlObject, value: unknown): CommandWord[] {
 }
 
 /** Formats one scalar, File or Directory for the command line. */
-export function stringify(value: unknown): string {
+function stringify(value: unknown): string {
   if (isFileLike(value)) return String(value.path ?? value.location);
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return formatNumber(value);

@@ -3,7 +3,7 @@
  * `expressionLib`, and the runtime object of the run.
  */
 import { CwlExecutionError, PilotError } from '../errors.js';
-import { evaluateExpression, isExpression } from './expressions.js';
+import { DEFAULT_EXPRESSION_TIMEOUT_MS, evaluateExpression, isExpression } from './expressions.js';
 import { findRequirement, type CwlObject } from './model.js';
 
 /** The `runtime` object that expressions see. */
@@ -36,9 +36,6 @@ export interface Evaluator {
   javascript: boolean;
 }
 
-/** Default limit for one expression, so a runaway loop cannot stall the run. */
-const EXPRESSION_TIMEOUT_MS = 20_000;
-
 /** Creates the evaluator of `process` for the input object `inputs`. */
 export function createEvaluator(
   process: CwlObject,
@@ -60,7 +57,7 @@ export function createEvaluator(
         return evaluateExpression(value, context, {
           javascript,
           expressionLib,
-          timeoutMs: EXPRESSION_TIMEOUT_MS,
+          timeoutMs: DEFAULT_EXPRESSION_TIMEOUT_MS,
           trimWhitespace: callOptions.keepWhitespace !== true,
         });
       } catch (error) {

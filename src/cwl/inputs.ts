@@ -225,7 +225,7 @@ function flattenRecords(value: unknown): CwlObject[] {
 }
 
 /** Returns `loadListing` of a parameter, else of LoadListingRequirement, else `no_listing`. */
-export function listingDepth(parameter: CwlObject, process: CwlObject): ListingDepth {
+function listingDepth(parameter: CwlObject, process: CwlObject): ListingDepth {
   const own = parameter.loadListing;
   if (typeof own === 'string') return own as ListingDepth;
   const requirement = findRequirement(process, 'LoadListingRequirement')?.requirement;

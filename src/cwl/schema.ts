@@ -76,13 +76,6 @@ export function isOptionalType(type: CwlType, named: NamedTypes): boolean {
   return Array.isArray(resolved) && resolved.some((branch) => branch === 'null');
 }
 
-/** Returns the type name of an array/record/enum schema, or the primitive name. */
-export function typeKind(type: CwlType): string {
-  if (typeof type === 'string') return type;
-  if (Array.isArray(type)) return 'union';
-  return String(type.type);
-}
-
 /**
  * Picks the branch of `type` that `value` matches, resolving named types. A non-union type is
  * returned resolved; undefined means no branch matches.
