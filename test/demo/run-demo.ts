@@ -3,14 +3,24 @@
  * examples/demo-jobs, runs the bundled pilot from an empty folder until the queue is empty,
  * and prints each job's final status and outputs. Exits 0 when every job ended Done.
  */
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadJobFiles } from '../reference-service/job-files.js';
 import { startReferenceService, type ReferenceService } from '../reference-service/index.js';
 import { REPOSITORY_ROOT, runPilot, unpackOutputSandbox } from '../e2e/pilot-harness.js';
 
 const JOBS_DIR = join(REPOSITORY_ROOT, 'examples', 'demo-jobs');
 
+const SHARED_DIR = resolve(REPOSITORY_ROOT, '..', 'shared');
+
 async function main(): Promise<number> {
+  if (!existsSync(SHARED_DIR)) {
+    console.error(
+      `The demo runs CWL documents from the shared test data folder, expected at ${SHARED_DIR}, ` +
+        'which does not exist. Clone the repository next to that folder and run the demo again.',
+    );
+    return 1;
+  }
   const service = await startReferenceService();
   try {
     const specs = await loadJobFiles(JOBS_DIR);
