@@ -87,11 +87,17 @@ class StepRecord {
     return true;
   }
 
-  /** Sets the state of the whole step; a final state also finishes every unfinished job. */
+  /**
+   * Sets the state of the whole step. A final state also finishes every unfinished job, and
+   * any state moves the only job of a step that is not a scatter.
+   */
   setStep(state: StepState): boolean {
     let changed = this.stepState !== state;
     this.stepState = state;
-    if (!FINAL_STATES.has(state)) return changed;
+    if (!FINAL_STATES.has(state)) {
+      if (this.total === 1) changed = this.setJob(0, state) || changed;
+      return changed;
+    }
     for (let index = 0; index < this.total; index++) {
       const previous = STATE_CODES[this.jobStates[index]!]!;
       if (!FINAL_STATES.has(previous)) changed = this.setJob(index, state) || changed;
@@ -145,8 +151,9 @@ export class ProgressTracker {
 
   /**
    * Moves job `jobIndex` of `step` to `state`, or the whole step when `jobIndex` is omitted.
-   * A final state for the whole step (done, skipped, failed) also finishes its unfinished
-   * jobs. An undeclared step is declared with enough jobs to hold `jobIndex`.
+   * A step update moves the job of a one-job step too, and a final state (done, skipped,
+   * failed) finishes every unfinished job. An undeclared step is declared with enough jobs
+   * to contain `jobIndex`.
    */
   update(step: string, state: StepState, jobIndex?: number): void {
     if (jobIndex !== undefined && (!Number.isInteger(jobIndex) || jobIndex < 0)) {
