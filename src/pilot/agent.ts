@@ -56,7 +56,7 @@ export class Pilot {
     return { ...this.tally };
   }
 
-  /** Why the pilot failed, when it did; for a last plain line on standard error. */
+  /** Reason the pilot failed, or undefined; printed as a last plain line on standard error. */
   get failureMessage(): string | undefined {
     return this.failure;
   }
