@@ -124,9 +124,9 @@ export class ProgressTracker {
   private readonly steps = new Map<string, StepRecord>();
 
   /**
-   * @param onChange Called synchronously after every update that changed a state, so it may
-   *   be called thousands of times for a large scatter; it should only store the snapshot or
-   *   rate-limit its own work. An error it throws reaches the caller of the update.
+   * @param onChange Called synchronously after every update that changed a state. A large
+   *   scatter calls it thousands of times, so it should only store the snapshot or rate-limit
+   *   its own work. An error it throws reaches the caller of the update.
    */
   constructor(private readonly onChange?: (snapshot: ProgressSnapshot) => void) {}
 
@@ -204,12 +204,12 @@ export function formatProgressLine(snapshot: ProgressSnapshot, maxLength: number
   const running = snapshot.steps.filter((step) => step.state === 'running').map(describeStep);
   const failed = snapshot.steps.filter((step) => step.state === 'failed').map((step) => step.name);
 
-  for (let kept = running.length + failed.length; kept >= 0; kept--) {
-    const keptRunning = running.slice(0, Math.min(kept, running.length));
-    const keptFailed = failed.slice(0, Math.max(0, kept - running.length));
+  for (let namesKept = running.length + failed.length; namesKept >= 0; namesKept--) {
+    const keptRunning = running.slice(0, Math.min(namesKept, running.length));
+    const keptFailed = failed.slice(0, Math.max(0, namesKept - running.length));
     const line = composeLine(byState, running, keptRunning, failed, keptFailed);
     if (line.length <= maxLength) return line;
-    if (kept === 0) return truncate(line, maxLength);
+    if (namesKept === 0) return truncate(line, maxLength);
   }
   return '';
 }
