@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { CwlUnsupportedError, CwlValidationError, PilotError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { attachProgressDisplay } from './exec-progress.js';
 
 const USAGE = `Usage: ctao-pilot exec [options] DOCUMENT [JOB]
 
@@ -17,9 +18,9 @@ object in JOB (YAML or JSON) and prints the output object as JSON on standard ou
 Options:
   --outdir DIR          folder that receives the outputs (default: the current folder)
   --tmpdir-prefix DIR   folder for temporary and staging folders (default: the system one)
-  --quiet               print only errors on standard error
+  --quiet               print only errors on standard error, without the progress display
   --debug               log the engine's steps on standard error
-  --parallel            accepted for compatibility with cwltool; tools run one at a time
+  --parallel            run independent Workflow jobs at the same time (default: one at a time)
   -h, --help            print this help
 
 Exit codes: 0 success, 1 failed run or invalid document or input, 2 bad usage,
@@ -74,7 +75,9 @@ function parseExecArgs(argv: string[]) {
 interface ExecFlags {
   outdir?: string;
   'tmpdir-prefix'?: string;
+  quiet?: boolean;
   debug?: boolean;
+  parallel?: boolean;
 }
 
 async function execDocument(
@@ -91,6 +94,9 @@ async function execDocument(
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Steps are drawn on a terminal only. Payload output goes through the display, so it is
+  // written above the frame instead of under it.
+  const display = attachProgressDisplay(process.stderr, { quiet: flags.quiet === true });
   try {
     const result = await runDocument({
       document,
@@ -98,14 +104,18 @@ async function execDocument(
       jobBaseDir: jobFile === undefined ? process.cwd() : path.dirname(path.resolve(jobFile)),
       outdir: flags.outdir ?? process.cwd(),
       tmpdirPrefix: flags['tmpdir-prefix'],
-      payloadStdout: process.stderr,
-      payloadStderr: process.stderr,
+      payloadStdout: display.payloadOutput,
+      payloadStderr: display.payloadOutput,
       signal: controller.signal,
       log,
+      parallel: flags.parallel === true,
+      onProgress: display.onProgress,
     });
+    display.close();
     process.stdout.write(`${JSON.stringify(result.outputs, null, 4)}\n`);
     return result.status === 'success' ? 0 : 1;
   } finally {
+    display.close();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

@@ -4,6 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { Logger } from '../log.js';
+import type { ProgressSnapshot } from './workflow/progress.js';
 
 /** Options of {@link runDocument}. */
 export interface RunDocumentOptions {
@@ -33,6 +34,10 @@ export interface RunDocumentOptions {
   onProcessStart?: (pid: number) => void;
   /** Logger for the engine's own events. */
   log?: Logger;
+  /** When true, independent Workflow jobs run at the same time within `runtime`. Default: false. */
+  parallel?: boolean;
+  /** Called with a new snapshot after each change of a Workflow step's or job's state. */
+  onProgress?: (snapshot: ProgressSnapshot) => void;
 }
 
 /** CWL process status of a finished run. */
