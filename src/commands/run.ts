@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { formatRunHelp, resolveConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { Pilot, PilotExitCode } from '../pilot/index.js';
+import { Pilot, PilotExitCode, STOP_SIGNALS } from '../pilot/index.js';
 import { PassThrough } from 'node:stream';
 
 /** Runs `ctao-pilot run`: resolves the configuration and starts the pilot. */
@@ -29,16 +29,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
 
   const pilot = new Pilot(config, log);
-  const onSignal = (signal: NodeJS.Signals) => {
-    log.warn({ signal }, 'signal received; no new jobs will be matched');
-    pilot.requestStop(`stopped by ${signal}`);
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const onSignal = (signal: NodeJS.Signals) => pilot.handleSignal(signal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
   const code = await pilot.run();
+  for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+  // Payloads or transfers cut off by the signal budget may still hold the event loop; the
+  // pilot has reported what it could, so it leaves at once.
+  setTimeout(() => process.exit(code), 500).unref();
   if (pilot.failureMessage) process.stderr.write(`ctao-pilot run: ${pilot.failureMessage}\n`);
-  process.off('SIGTERM', onSignal);
-  process.off('SIGINT', onSignal);
   return code;
 }

@@ -44,6 +44,10 @@ export interface PilotConfigInput {
   keepJobDirs?: boolean;
   caFile?: string;
   serviceDeadline?: number;
+  drainFile?: string;
+  minJobWallTime?: number;
+  uploadReserve?: number;
+  signalBudget?: number;
   logLevel?: string;
   logFile?: string;
 }
@@ -115,6 +119,29 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     key: 'payloadPathPrepend',
     kind: 'list',
     doc: 'folders put before the PATH of payloads, comma-separated',
+  },
+  {
+    key: 'drainFile',
+    kind: 'string',
+    doc: 'when this file exists, match no more jobs and leave once running ones end (default: WORK_DIR/DRAIN)',
+  },
+  {
+    key: 'minJobWallTime',
+    kind: 'seconds',
+    min: 0,
+    doc: 'stop matching when less wall time than this is left for a new job, in seconds (default: 300)',
+  },
+  {
+    key: 'uploadReserve',
+    kind: 'seconds',
+    min: 0,
+    doc: 'least wall time kept for output uploads, in seconds; more when bandwidth is low (default: 120)',
+  },
+  {
+    key: 'signalBudget',
+    kind: 'seconds',
+    min: 1,
+    doc: 'time to stop payloads, ship logs and reschedule jobs after a batch-system signal, in seconds (default: 30)',
   },
   { key: 'keepJobDirs', kind: 'boolean', doc: 'keep job folders after upload (default: false)' },
   { key: 'caFile', kind: 'string', doc: 'PEM file of certificate authorities for https' },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
@@ -44,6 +44,14 @@ export interface PilotConfig {
   caFile: string | undefined;
   /** Seconds one call to the central service keeps retrying before it fails. */
   serviceDeadline: number;
+  /** Absolute path of the drain file. */
+  drainFile: string;
+  /** Seconds of wall time a new job needs at least. */
+  minJobWallTime: number;
+  /** Seconds of wall time always kept for uploads. */
+  uploadReserve: number;
+  /** Seconds between a batch-system signal and the pilot's exit. */
+  signalBudget: number;
   logLevel: string;
   logFile: string | undefined;
 }
@@ -64,6 +72,9 @@ const DEFAULTS = {
   payloadPathPrepend: [] as string[],
   keepJobDirs: false,
   serviceDeadline: 120,
+  minJobWallTime: 300,
+  uploadReserve: 120,
+  signalBudget: 30,
   logLevel: 'info',
 };
 
@@ -252,6 +263,7 @@ function applyDefaults(input: PilotConfigInput): PilotConfig {
     );
   }
 
+  const workDir = resolvePath(input.workDir ?? DEFAULTS.workDir);
   return {
     ...DEFAULTS,
     ...input,
@@ -259,7 +271,8 @@ function applyDefaults(input: PilotConfigInput): PilotConfig {
     pilotStamp,
     logLevel,
     secret: readSecret(input),
-    workDir: resolvePath(input.workDir ?? DEFAULTS.workDir),
+    workDir,
+    drainFile: resolvePath(input.drainFile ?? join(workDir, 'DRAIN')),
     cores: input.cores,
     ramMb: input.ramMb,
     wallTime: input.wallTime,
@@ -352,4 +365,5 @@ export const EXIT_CODE_HELP = [
   '  2  invalid configuration or flags',
   '  3  the central service was unreachable or refused the credentials',
   '  4  the central service refused this pilot version',
+  '  5  stopped by a signal (TERM, INT, HUP, USR1, USR2, XCPU); unfinished jobs rescheduled',
 ];

@@ -1,15 +1,15 @@
-import { mkdir, statfs } from 'node:fs/promises';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdir } from 'node:fs/promises';
 import type { PilotConfig } from '../config/index.js';
 import { WmsError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { probeNode, type NodeProbe } from '../probe/index.js';
 import { PILOT_VERSION } from '../version.js';
 import { WmsClient } from '../wms/index.js';
-import { runJob, type JobOutcome } from '../wrapper/index.js';
-import { Backoff } from './backoff.js';
 import { HeartbeatLoop } from './heartbeat-loop.js';
+import { MatchLoop, type JobTally } from './match-loop.js';
+import { WallTimeBudget } from './time-budget.js';
+
+export type { JobTally } from './match-loop.js';
 
 /** Exit codes of `ctao-pilot run`; `--help` lists them. */
 export const PilotExitCode = {
@@ -18,21 +18,33 @@ export const PilotExitCode = {
   BadConfiguration: 2,
   ServiceUnavailable: 3,
   VersionRefused: 4,
+  Signalled: 5,
 } as const;
 
-/** Counts of how the pilot's jobs ended. */
-export type JobTally = Record<JobOutcome, number>;
+/** Signals a batch system sends to end or warn a job; each one stops the pilot. */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGHUP',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGXCPU',
+];
+
+// After a second signal the pilot keeps at most this long for its last reports.
+const SECOND_SIGNAL_BUDGET_SECONDS = 5;
 
 /**
- * The pilot: logs in, registers as Running, asks for jobs that fit the node until it has
- * been idle for the configured time (or reached its job limit, or was asked to stop), runs
- * each job through the wrapper, and sets its record to Done or Failed before it leaves.
+ * The pilot: logs in, registers as Running, runs the match loop, and sets its record to
+ * Done, Failed or Aborted before it leaves. A batch-system signal stops matching and running
+ * payloads, reschedules their jobs and makes the pilot leave within its signal budget.
  */
 export class Pilot {
   private readonly client: WmsClient;
   private readonly heartbeats: HeartbeatLoop;
-  private readonly tally: JobTally = { Done: 0, Failed: 0, Rescheduled: 0, Killed: 0 };
-  private stopReason: string | undefined;
+  private loop: MatchLoop | undefined;
+  private signal: NodeJS.Signals | undefined;
+  private signalDeadline: { at: number; expire: () => void } | undefined;
   private failure: string | undefined;
 
   constructor(
@@ -53,7 +65,7 @@ export class Pilot {
 
   /** Jobs run so far, by outcome. */
   get jobs(): JobTally {
-    return { ...this.tally };
+    return this.loop?.jobs ?? { Done: 0, Failed: 0, Rescheduled: 0, Killed: 0 };
   }
 
   /** Reason the pilot failed, or undefined; printed as a last plain line on standard error. */
@@ -61,9 +73,31 @@ export class Pilot {
     return this.failure;
   }
 
-  /** Asks the pilot to stop matching; the running job finishes. */
-  requestStop(reason: string): void {
-    this.stopReason ??= reason;
+  /**
+   * Handles a signal from the batch system: the first stops matching and every payload and
+   * starts the signal budget; a second one cuts what is left of the budget to a few seconds.
+   */
+  handleSignal(signal: NodeJS.Signals): void {
+    const now = Date.now();
+    if (this.signal === undefined) {
+      this.signal = signal;
+      this.log.warn(
+        { signal, budgetSeconds: this.config.signalBudget },
+        'signal received; stopping',
+      );
+      this.setSignalDeadline(now + this.config.signalBudget * 1000);
+      this.loop?.stop(`pilot stopped by ${signal}`, true);
+      return;
+    }
+    const shortened = Math.min(
+      this.signalDeadline?.at ?? Infinity,
+      now + SECOND_SIGNAL_BUDGET_SECONDS * 1000,
+    );
+    this.log.warn(
+      { signal, secondsLeft: (shortened - now) / 1000 },
+      'second signal; leaving sooner',
+    );
+    this.setSignalDeadline(shortened);
   }
 
   /** Runs the pilot to its end and returns its exit code. */
@@ -81,8 +115,21 @@ export class Pilot {
       return PilotExitCode.ServiceUnavailable;
     }
 
-    let code: number = PilotExitCode.Finished;
-    let reason: string;
+    const work = this.work();
+    const deadline = new Promise<{ code: number; reason: string }>((resolve) => {
+      this.signalDeadline = {
+        at: Infinity,
+        expire: () => resolve(this.signalOutcome('budget used up')),
+      };
+    });
+    const { code, reason } = await Promise.race([work, deadline]);
+
+    await this.heartbeats.stop();
+    await this.finish(this.pilotStatus(code), reason);
+    return code;
+  }
+
+  private async work(): Promise<{ code: number; reason: string }> {
     try {
       const probe = await this.probe();
       await this.client.setPilotStatus({
@@ -91,20 +138,56 @@ export class Pilot {
         Queue: this.config.queue || undefined,
         BenchMark: probe.benchmark,
       });
-      reason = await this.matchLoop(probe);
+      const budget = this.makeBudget(probe);
+      this.loop = new MatchLoop({
+        config: this.config,
+        client: this.client,
+        heartbeats: this.heartbeats,
+        probe,
+        budget,
+        log: this.log,
+      });
+      if (this.signal !== undefined) this.loop.stop(`pilot stopped by ${this.signal}`, true);
+      const reason = await this.loop.run();
+      if (this.signal !== undefined) return this.signalOutcome('all jobs stopped');
+      return { code: PilotExitCode.Finished, reason };
     } catch (error) {
-      code =
-        error instanceof WmsError && error.code === 'WMS_VERSION_REFUSED'
-          ? PilotExitCode.VersionRefused
-          : PilotExitCode.Failed;
-      reason = describeError(error);
-      this.failure = reason;
+      const refused = error instanceof WmsError && error.code === 'WMS_VERSION_REFUSED';
+      this.failure = describeError(error);
       this.log.error({ err: error }, 'pilot stopping after an error');
+      return {
+        code: refused ? PilotExitCode.VersionRefused : PilotExitCode.Failed,
+        reason: this.failure,
+      };
     }
+  }
 
-    await this.heartbeats.stop();
-    await this.finish(code === PilotExitCode.Finished ? 'Done' : 'Failed', reason);
-    return code;
+  private signalOutcome(detail: string): { code: number; reason: string } {
+    const jobs = this.jobs;
+    return {
+      code: PilotExitCode.Signalled,
+      reason: `stopped by ${this.signal ?? 'a signal'} from the batch system (${detail}); ${jobs.Rescheduled} jobs rescheduled, ${this.loop?.runningCount ?? 0} still running`,
+    };
+  }
+
+  private setSignalDeadline(at: number): void {
+    if (!this.signalDeadline) return;
+    this.signalDeadline.at = at;
+    const timer = setTimeout(() => this.signalDeadline?.expire(), Math.max(0, at - Date.now()));
+    timer.unref();
+  }
+
+  private pilotStatus(code: number): 'Done' | 'Failed' | 'Aborted' {
+    if (code === PilotExitCode.Finished) return 'Done';
+    if (code === PilotExitCode.Signalled) return 'Aborted';
+    return 'Failed';
+  }
+
+  private makeBudget(probe: NodeProbe): WallTimeBudget {
+    const seconds = probe.timeBudget.wallTimeLeftSeconds;
+    const endsAt = seconds === null ? undefined : Date.now() + seconds * 1000;
+    this.log.info({ wallTimeLeftSeconds: seconds, source: probe.timeBudget.source }, 'time budget');
+    return new WallTimeBudget(endsAt, this.config.uploadReserve);
   }
 
   private async probe(): Promise<NodeProbe> {
@@ -127,85 +210,8 @@ export class Pilot {
     return probe;
   }
 
-  private async matchLoop(probe: NodeProbe): Promise<string> {
-    const backoff = new Backoff(this.config.matchBackoffMin, this.config.matchBackoffMax);
-    const jobsDir = join(this.config.workDir, 'jobs');
-    let idleSince = Date.now();
-    let jobCount = 0;
-
-    while (this.stopReason === undefined) {
-      if (this.config.maxJobs > 0 && jobCount >= this.config.maxJobs) return 'job limit reached';
-      const lowDisk = await this.checkFreeDisk();
-      if (lowDisk) return lowDisk;
-
-      const result = await this.client.match({
-        node: probe.node,
-        slot: probe.slot,
-        benchmark: probe.benchmark,
-      });
-      if (result.kind === 'refused') {
-        throw new WmsError(
-          'WMS_VERSION_REFUSED',
-          `central service refused this pilot: ${result.detail}`,
-        );
-      }
-      if (result.kind === 'job') {
-        jobCount += 1;
-        backoff.reset();
-        await this.runMatchedJob(result.job, probe, jobsDir);
-        idleSince = Date.now();
-        continue;
-      }
-
-      const idleSeconds = (Date.now() - idleSince) / 1000;
-      if (idleSeconds >= this.config.idleTimeout)
-        return `no job matched for ${Math.round(idleSeconds)} s`;
-      const wait = result.retryAfterSeconds ?? backoff.next();
-      const remaining = this.config.idleTimeout - idleSeconds;
-      this.log.debug({ waitSeconds: wait }, 'no job matched');
-      await sleep(Math.max(0, Math.min(wait, remaining)) * 1000);
-    }
-    return this.stopReason;
-  }
-
-  private async runMatchedJob(
-    job: Parameters<typeof runJob>[0]['job'],
-    probe: NodeProbe,
-    jobsDir: string,
-  ): Promise<void> {
-    const log = this.log.child({ jobId: job.job_id });
-    log.info({ owner: job.owner, requirements: job.requirements }, 'job matched');
-    await this.client.setPilotStatus({ CurrentJobID: job.job_id }).catch((error: unknown) => {
-      log.warn({ err: error }, 'pilot record update failed');
-    });
-
-    const outcome = await runJob({
-      client: this.client,
-      job,
-      heartbeats: this.heartbeats,
-      jobsDir,
-      slot: { cores: probe.slot.cores, ramMb: probe.slot['ram-mb'] },
-      payloadPathPrepend: this.config.payloadPathPrepend,
-      keepJobDir: this.config.keepJobDirs,
-      log,
-    });
-    this.tally[outcome] += 1;
-    log.info({ outcome }, 'job finished');
-  }
-
-  private async checkFreeDisk(): Promise<string | undefined> {
-    const stats = await statfs(this.config.workDir);
-    const freeMb = (stats.bavail * stats.bsize) / 1e6;
-    if (freeMb >= this.config.minFreeDiskMb) return undefined;
-    this.log.error(
-      { freeMb: Math.floor(freeMb), minFreeDiskMb: this.config.minFreeDiskMb },
-      'not enough free disk',
-    );
-    return `free disk ${Math.floor(freeMb)} MB is below ${this.config.minFreeDiskMb} MB`;
-  }
-
-  private async finish(status: 'Done' | 'Failed', reason: string): Promise<void> {
-    this.log.info({ status, reason, jobs: this.tally }, 'pilot finished');
+  private async finish(status: 'Done' | 'Failed' | 'Aborted', reason: string): Promise<void> {
+    this.log.info({ status, reason, jobs: this.jobs }, 'pilot finished');
     try {
       await this.client.setPilotStatus({ Status: status, StatusReason: reason });
     } catch (error) {

@@ -1,3 +1,3 @@
-export { runJob } from './job-runner.js';
-export type { JobOutcome, JobRunContext } from './job-runner.js';
+export { runJob, startJob } from './job-runner.js';
+export type { JobOutcome, JobRunContext, RunningJob } from './job-runner.js';
 export type { JobServiceClient } from './service-client.js';

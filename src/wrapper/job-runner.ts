@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { packSandbox, unpackSandbox } from '../archive/index.js';
@@ -14,6 +14,18 @@ import { measureProcessTree } from './process-stats.js';
 import { StatusReporter } from './status-reporter.js';
 import type { JobServiceClient } from './service-client.js';
 import { createJobLogger } from './job-log.js';
+
+/** A job the wrapper is running, and how to stop it early. */
+export interface RunningJob {
+  jobId: number;
+  /** Resolves with the job's outcome once its final status was sent; never rejects. */
+  outcome: Promise<JobOutcome>;
+  /**
+   * Stops the job because the pilot must leave: a payload still running is killed and the
+   * job rescheduled, with the logs so far uploaded. A job already past its payload finishes.
+   */
+  stop(reason: string): void;
+}
 
 /** How a job ended, from the pilot's point of view. */
 export type JobOutcome = 'Done' | 'Failed' | 'Rescheduled' | 'Killed';
@@ -31,6 +43,8 @@ export interface JobRunContext {
   payloadPathPrepend: string[];
   keepJobDir: boolean;
   log: Logger;
+  /** Receives the size and duration of each sandbox transfer, to measure bandwidth. */
+  recordTransfer?: (bytes: number, seconds: number) => void;
 }
 
 /** Folders of one job, all under its own job folder. */
@@ -58,28 +72,48 @@ class JobStop extends PilotError {
 }
 
 /**
- * Runs one matched job from its first heartbeat to its final status: input sandbox, CWL run,
- * output sandbox with the payload's output and the wrapper's log, then Done, Failed or a
- * reschedule. Never throws: every failure ends as a job status.
+ * Starts one matched job, which runs from its first heartbeat to its final status: input
+ * sandbox, CWL run, output sandbox with the payload's output and the wrapper's log, then
+ * Done, Failed or a reschedule. Every failure ends as a job status.
  */
-export async function runJob(context: JobRunContext): Promise<JobOutcome> {
+export function startJob(context: JobRunContext): RunningJob {
+  let stopReason: string | undefined;
+  let run: JobRun | undefined;
+  const outcome = (async () => {
+    const { job } = context;
+    const folders = await makeFolders(context.jobsDir, job.job_id);
+    run = await openJobRun(context, folders);
+    if (stopReason !== undefined) run.stop(stopReason);
+    return run.executeAndClose();
+  })().catch((error: unknown) => {
+    context.log.error({ err: error }, 'job wrapper failed');
+    return 'Failed' as const;
+  });
+
+  return {
+    jobId: context.job.job_id,
+    outcome,
+    stop(reason: string) {
+      stopReason ??= reason;
+      run?.stop(reason);
+    },
+  };
+}
+
+/** Runs one matched job to its final status; see {@link startJob}. */
+export function runJob(context: JobRunContext): Promise<JobOutcome> {
+  return startJob(context).outcome;
+}
+
+async function openJobRun(context: JobRunContext, folders: JobFolders): Promise<JobRun> {
   const { job } = context;
-  const folders = await makeFolders(context.jobsDir, job.job_id);
   const { log, close: closeLog } = createJobLogger(
     context.log,
     join(folders.logs, 'wrapper.log'),
     job.job_id,
   );
   const status = new StatusReporter(context.client, job.job_id, log);
-  const run = new JobRun(context, folders, status, log);
-
-  try {
-    return await run.execute();
-  } finally {
-    context.heartbeats.remove(job.job_id);
-    await closeLog();
-    if (!context.keepJobDir) await rm(folders.root, { recursive: true, force: true });
-  }
+  return new JobRun(context, folders, status, log, closeLog);
 }
 
 async function makeFolders(jobsDir: string, jobId: number): Promise<JobFolders> {
@@ -106,12 +140,15 @@ class JobRun {
   private readonly stdout: TailedFileStream;
   private readonly stderr: TailedFileStream;
   private killed = false;
+  private stopReason: string | undefined;
+  private payloadFinished = false;
 
   constructor(
     private readonly context: JobRunContext,
     private readonly folders: JobFolders,
     private readonly status: StatusReporter,
     private readonly log: Logger,
+    private readonly closeLog: () => Promise<void>,
   ) {
     this.stdout = new TailedFileStream(join(folders.logs, 'payload.stdout'));
     this.stderr = new TailedFileStream(join(folders.logs, 'payload.stderr'));
@@ -121,7 +158,28 @@ class JobRun {
     return this.context.job;
   }
 
-  async execute(): Promise<JobOutcome> {
+  /** Runs the job, then removes it from the heartbeat and cleans its folder. */
+  async executeAndClose(): Promise<JobOutcome> {
+    try {
+      return await this.execute();
+    } finally {
+      this.context.heartbeats.remove(this.job.job_id);
+      await this.closeLog();
+      if (!this.context.keepJobDir) {
+        await rm(this.folders.root, { recursive: true, force: true });
+      }
+    }
+  }
+
+  /** Stops the job for the pilot's own reason; see {@link RunningJob.stop}. */
+  stop(reason: string): void {
+    if (this.stopReason !== undefined || this.payloadFinished) return;
+    this.stopReason = reason;
+    this.log.warn({ reason }, 'job stopped by the pilot');
+    this.abort.abort(new Error(reason));
+  }
+
+  private async execute(): Promise<JobOutcome> {
     const first = this.status.report({ status: 'Running', minorStatus: 'Job Initialization' });
     await first;
     await this.context.heartbeats.add(this.job.job_id, {
@@ -136,15 +194,19 @@ class JobRun {
     let failure: string | undefined;
     try {
       const inputs = await this.prepareInputs();
+      if (this.stopReason !== undefined) return this.finishStopped();
       result = await this.runPayload(inputs);
       if (result.status !== 'success') failure = `CWL run ended with status ${result.status}`;
     } catch (error) {
-      if (error instanceof JobStop) return this.stopEarly(error);
       if (this.killed) return this.finishKilled();
+      if (this.stopReason !== undefined) return this.finishStopped();
+      if (error instanceof JobStop) return this.stopEarly(error);
       failure = describeError(error);
       this.log.error({ err: error }, 'payload failed');
     }
+    this.payloadFinished = true;
     if (this.killed) return this.finishKilled();
+    if (this.stopReason !== undefined) return this.finishStopped();
     return this.complete(result, failure);
   }
 
@@ -153,7 +215,9 @@ class JobRun {
     try {
       for (const [index, pfn] of this.job.input_sandbox.entries()) {
         const archive = join(this.folders.archives, `input-${index}`);
+        const started = Date.now();
         await this.context.client.downloadSandbox(this.job.job_id, pfn, archive);
+        this.recordTransfer(archive, started);
         await unpackSandbox({ archive, targetDir: this.folders.sandbox });
         this.log.info({ pfn }, 'input sandbox unpacked');
       }
@@ -270,14 +334,75 @@ class JobRun {
       members: ['outputs.json', ...logs, ...prepared.members],
       outFile: join(this.folders.archives, 'output-sandbox'),
     });
+    const pfn = await this.uploadArchive(archive);
+    await this.context.client.assignOutputSandbox(this.job.job_id, pfn);
+    this.log.info({ pfn, bytes: archive.size }, 'output sandbox uploaded');
+    await this.status.report({ minorStatus: 'Output Sandbox Uploaded' });
+  }
+
+  private async uploadArchive(archive: {
+    path: string;
+    sha256: string;
+    size: number;
+    format: string;
+  }): Promise<string> {
+    const started = Date.now();
     const pfn = await this.context.client.uploadSandbox(this.job.job_id, archive.path, {
       sha256: archive.sha256,
       size: archive.size,
       format: archive.format as 'tar.zst' | 'tar.bz2',
     });
-    await this.context.client.assignOutputSandbox(this.job.job_id, pfn);
-    this.log.info({ pfn, bytes: archive.size }, 'output sandbox uploaded');
-    await this.status.report({ minorStatus: 'Output Sandbox Uploaded' });
+    this.context.recordTransfer?.(archive.size, (Date.now() - started) / 1000);
+    return pfn;
+  }
+
+  private recordTransfer(file: string, startedAt: number): void {
+    const seconds = (Date.now() - startedAt) / 1000;
+    void stat(file)
+      .then((info) => this.context.recordTransfer?.(info.size, seconds))
+      .catch(() => undefined);
+  }
+
+  /**
+   * Ends a job the pilot stopped before its payload finished: the logs so far are uploaded
+   * (not assigned, since the next attempt assigns its own output sandbox) and named in the
+   * status record, then the job is rescheduled.
+   */
+  private async finishStopped(): Promise<JobOutcome> {
+    const reason = this.stopReason ?? 'pilot stopping';
+    await this.endStreams();
+    let logs = '';
+    try {
+      logs = await this.uploadLogsOnly();
+    } catch (error) {
+      this.log.warn({ err: error }, 'log upload of a stopped job failed');
+    }
+    await this.status.report({
+      minorStatus: 'Job stopped by the pilot',
+      applicationStatus: truncate(logs ? `${reason}; logs in ${logs}` : reason),
+    });
+    return this.reschedule('Job stopped by the pilot');
+  }
+
+  private async uploadLogsOnly(): Promise<string> {
+    const logs = (await readdir(this.folders.logs)).map((name) => `logs/${name}`);
+    const archive = await packSandbox({
+      sourceDir: this.folders.result,
+      members: logs,
+      outFile: join(this.folders.archives, 'stopped-logs'),
+    });
+    return this.uploadArchive(archive);
+  }
+
+  private async reschedule(minorStatus: string): Promise<JobOutcome> {
+    try {
+      await this.context.client.reschedule([this.job.job_id]);
+      return 'Rescheduled';
+    } catch (error) {
+      this.log.error({ err: error }, 'reschedule failed');
+      await this.status.report({ status: 'Failed', minorStatus });
+      return 'Failed';
+    }
   }
 
   private async stopEarly(stop: JobStop): Promise<JobOutcome> {
@@ -295,14 +420,7 @@ class JobRun {
       minorStatus: stop.minorStatus,
       applicationStatus: truncate(stop.message),
     });
-    try {
-      await this.context.client.reschedule([this.job.job_id]);
-    } catch (error) {
-      this.log.error({ err: error }, 'reschedule failed');
-      await this.status.report({ status: 'Failed', minorStatus: stop.minorStatus });
-      return 'Failed';
-    }
-    return 'Rescheduled';
+    return this.reschedule(stop.minorStatus);
   }
 
   private kill(): void {
