@@ -19,15 +19,18 @@ import type { ProcessRun } from './process-run.js';
 import { relocateOutputs } from './relocate.js';
 import { collectNamedTypes } from './schema.js';
 import { stageInputs } from './staging.js';
+import { runWorkflow } from './workflow/run-workflow.js';
 
-type ProcessRunner = (
+/** Runs one process and returns its status and raw output object. */
+export type ProcessRunner = (
   run: ProcessRun,
 ) => Promise<{ status: ProcessStatus; outputs: Record<string, unknown> }>;
 
-/** Runners by process class; Workflow and Operation are not here yet. */
+/** Runners by process class; an Operation has no implementation, so it cannot run. */
 const RUNNERS: Record<string, ProcessRunner> = {
   CommandLineTool: runCommandLineTool,
   ExpressionTool: runExpressionTool,
+  Workflow: runWorkflow,
 };
 
 /**
@@ -107,7 +110,11 @@ function applyJobRequirements(
   return rest;
 }
 
-function selectRunner(process: CwlObject): ProcessRunner {
+/**
+ * Returns the runner of the process's class. Throws CwlUnsupportedError for a class or a
+ * requirement that this engine cannot run.
+ */
+export function selectRunner(process: CwlObject): ProcessRunner {
   const className = String(process.class);
   const runner = RUNNERS[className];
   if (runner === undefined) {
@@ -128,7 +135,11 @@ function selectRunner(process: CwlObject): ProcessRunner {
   return runner;
 }
 
-async function prepareRun(
+/**
+ * Makes the run's folders under `root`, then builds, checks and stages the input object of
+ * `process` from `options.job`. Workflow steps use it for each job too.
+ */
+export async function prepareRun(
   process: CwlObject,
   documentUri: string,
   options: RunDocumentOptions,
