@@ -1,4 +1,7 @@
 import { findOnPath, readSystemFile, runCommand } from './external.js';
+import { parseClassAd, readHtcondorTimeLeft } from './time-left-htcondor.js';
+import { readLsfTimeLeft } from './time-left-lsf.js';
+import { readPbsTimeLeft } from './time-left-pbs.js';
 
 /** Batch system the pilot runs under, from the variables each one sets in a job. */
 export type BatchSystem = 'slurm' | 'htcondor' | 'pbs' | 'lsf' | 'none';
@@ -12,7 +15,10 @@ export interface BatchInfo {
 /** Wall time the pilot has left, in seconds (null when unknown or unlimited), and its origin. */
 export interface TimeBudget {
   wallTimeLeftSeconds: number | null;
+  /** Origin of the value, or the reason it is null. */
   source: string;
+  /** Time the value was read, in epoch milliseconds, from which a caller counts down. */
+  readAt: number;
 }
 
 /**
@@ -46,25 +52,14 @@ export function parseSlurmTimeLeft(text: string): number | null | undefined {
   return ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
 }
 
-/** Returns `Attribute = value` pairs of an HTCondor ClassAd file, values unquoted. */
-function parseClassAd(text: string): Map<string, string> {
-  const attributes = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (match !== null)
-      attributes.set(match[1] as string, (match[2] as string).replace(/^"|"$/g, ''));
-  }
-  return attributes;
-}
-
 /** Detects the batch system from the job environment `env`. */
 export async function detectBatch(env: NodeJS.ProcessEnv): Promise<BatchInfo> {
   if (env.SLURM_JOB_ID) return { system: 'slurm', jobId: env.SLURM_JOB_ID };
   if (env._CONDOR_JOB_AD || env._CONDOR_SCRATCH_DIR) {
     const ad = env._CONDOR_JOB_AD ? await readSystemFile('/', env._CONDOR_JOB_AD) : undefined;
     const attributes = parseClassAd(ad ?? '');
-    const cluster = attributes.get('ClusterId');
-    const proc = attributes.get('ProcId');
+    const cluster = attributes.get('clusterid');
+    const proc = attributes.get('procid');
     const jobId = cluster !== undefined && proc !== undefined ? `${cluster}.${proc}` : undefined;
     return jobId === undefined ? { system: 'htcondor' } : { system: 'htcondor', jobId };
   }
@@ -74,8 +69,10 @@ export async function detectBatch(env: NodeJS.ProcessEnv): Promise<BatchInfo> {
 }
 
 /**
- * Returns the wall time left: the configured value, else what Slurm reports for the job.
- * Throws when `squeue` fails, times out or prints text that is not a time.
+ * Returns the wall time left: the configured value, else what the batch system reports for
+ * the job. Returns null with the reason in `source` when the batch system sets no limit.
+ * Throws when a batch command fails, times out or prints invalid output, and when the
+ * HTCondor job ad cannot be read.
  */
 export async function readTimeBudget(
   configured: number | undefined,
@@ -84,14 +81,16 @@ export async function readTimeBudget(
   env: NodeJS.ProcessEnv,
 ): Promise<TimeBudget> {
   if (configured !== undefined) {
-    return { wallTimeLeftSeconds: configured, source: 'configuration' };
+    return { wallTimeLeftSeconds: configured, source: 'configuration', readAt: Date.now() };
   }
-  if (batch.system === 'slurm' && batch.jobId !== undefined) {
-    return readSlurmTimeLeft(batch.jobId, timeoutMs, env);
+  if (batch.system === 'htcondor') return readHtcondorTimeLeft(env);
+  if (batch.system === 'none' || batch.jobId === undefined) {
+    const source = batch.system === 'none' ? 'none' : `${batch.system}: no job id`;
+    return { wallTimeLeftSeconds: null, source, readAt: Date.now() };
   }
-  // TODO: HTCondor, PBS and LSF have no time-left reader yet; such pilots need a
-  // configured wall time to get a budget.
-  return { wallTimeLeftSeconds: null, source: batch.system === 'none' ? 'none' : batch.system };
+  if (batch.system === 'slurm') return readSlurmTimeLeft(batch.jobId, timeoutMs, env);
+  if (batch.system === 'pbs') return readPbsTimeLeft(batch.jobId, timeoutMs, env);
+  return readLsfTimeLeft(batch.jobId, timeoutMs, env);
 }
 
 async function readSlurmTimeLeft(
@@ -101,10 +100,12 @@ async function readSlurmTimeLeft(
 ): Promise<TimeBudget> {
   const squeue = await findOnPath('squeue', env);
   if (squeue === undefined) throw new Error('squeue not found on PATH');
+  // Stamped before the command runs, so a countdown from readAt errs on the short side.
+  const readAt = Date.now();
   const output = await runCommand(squeue, ['-h', '-j', jobId, '-o', '%L'], { timeoutMs, env });
   if (output.exitCode !== 0) throw new Error(`squeue failed with exit status ${output.exitCode}`);
   const seconds = parseSlurmTimeLeft(output.stdout);
   if (seconds === undefined)
     throw new Error(`squeue printed an invalid time left: ${output.stdout.trim()}`);
-  return { wallTimeLeftSeconds: seconds, source: 'slurm squeue' };
+  return { wallTimeLeftSeconds: seconds, source: 'slurm squeue', readAt };
 }
