@@ -12,7 +12,12 @@ import { ValidationException, loadDocument } from 'cwl-ts-auto';
 // The package index does not export these two; its internal module does.
 import { Fetcher, LoadingOptions } from 'cwl-ts-auto/dist/util/Internal.js';
 import { CwlValidationError } from '../errors.js';
-import { describeLoadError } from './load-errors.js';
+import {
+  describeLoadError,
+  describeUnknownInputType,
+  findUnknownInputType,
+} from './load-errors.js';
+import { collectNamedTypes } from './schema.js';
 import { checkVersionRules, upgradeToCurrentVersion } from './versions.js';
 import { asArray, isObject, type CwlObject } from './model.js';
 
@@ -96,7 +101,25 @@ export async function loadCwlDocument(document: string, text?: string): Promise<
     entry.$schemas ??= schemas;
   }
   const process = selectProcess(graph, uri, fragment, absolute);
+  checkInputTypeNames(process, absolute);
   return { process, graph, uri, originalVersion };
+}
+
+/**
+ * Rejects a process whose input types name an undefined type, such as a misspelled `strng`,
+ * before any input value is read.
+ *
+ * NOTE: a SchemaDefRequirement given only under `cwl:requirements` in the input object is not
+ * seen here, so a type defined there alone is reported as unknown.
+ */
+function checkInputTypeNames(process: CwlObject, file: string): void {
+  const named = collectNamedTypes(process);
+  const unknown = findUnknownInputType(process, named);
+  if (unknown === undefined) return;
+  throw new CwlValidationError(
+    'CWL_INVALID_DOCUMENT',
+    `invalid CWL document ${file}: ${describeUnknownInputType(unknown, named)}`,
+  );
 }
 
 async function readDocumentText(file: string): Promise<string> {
