@@ -55,6 +55,7 @@ export class JobScheduler {
   private queue: QueuedJob[] = [];
   private readonly running = new Set<AbortController>();
   private stopReason: Error | undefined;
+  private startScheduled = false;
 
   constructor(options: JobSchedulerOptions) {
     checkCapacity('cores', options.cores);
@@ -129,22 +130,28 @@ export class JobScheduler {
     this.running.add(controller);
     this.freeCores -= cores;
     this.freeRamMb -= ramMb;
-    // A task that throws before returning its promise must still release the resources
-    // asynchronously, so startReadyJobs never runs inside itself.
-    let pending: Promise<T>;
     try {
-      pending = task(controller.signal);
-    } catch (error) {
-      pending = Promise.reject(error as Error);
-    }
-    try {
-      return await pending;
+      return await task(controller.signal);
     } finally {
       this.running.delete(controller);
       this.freeCores += cores;
       this.freeRamMb += ramMb;
-      this.startReadyJobs();
+      this.scheduleStart();
     }
+  }
+
+  /**
+   * Starts queued jobs on the next turn of the event loop instead of at once. Promise
+   * callbacks on a finished job, such as marking it done in the progress, then run before
+   * the next job starts, and startReadyJobs never runs inside itself.
+   */
+  private scheduleStart(): void {
+    if (this.startScheduled) return;
+    this.startScheduled = true;
+    setImmediate(() => {
+      this.startScheduled = false;
+      this.startReadyJobs();
+    });
   }
 
   /** Starts queued jobs that fit, in queue order, within the overtaking limit. */

@@ -103,8 +103,9 @@ describe('JobScheduler', () => {
   it('stops backfill once a task was overtaken enough', async () => {
     const scheduler = new JobScheduler({ cores: 2, ramMb: 1000, parallel: true });
     const meter = new Meter();
-    const runs = [scheduler.run('first', { cores: 1, ramMb: 1 }, meter.task('first', 1, 1, 40))];
+    const runs = [scheduler.run('first', { cores: 1, ramMb: 1 }, meter.task('first', 1, 1, 250))];
     runs.push(scheduler.run('big', { cores: 2, ramMb: 1 }, meter.task('big', 2, 1, 5)));
+    // 'first' runs long enough for MAX_OVERTAKES small tasks of 2 ms to pass the big one.
     const smallCount = MAX_OVERTAKES + 10;
     for (let i = 0; i < smallCount; i++) {
       runs.push(scheduler.run(`s${i}`, { cores: 1, ramMb: 1 }, meter.task(`s${i}`, 1, 1, 2)));
@@ -114,6 +115,26 @@ describe('JobScheduler', () => {
     // 'first' plus at most MAX_OVERTAKES small tasks start before the big one.
     expect(bigPosition).toBe(MAX_OVERTAKES + 1);
     expect(meter.startOrder.slice(bigPosition + 1)).toHaveLength(smallCount - MAX_OVERTAKES);
+  });
+
+  it('settles a finished job before the next starts', async () => {
+    const scheduler = new JobScheduler({ cores: 1, ramMb: 1000, parallel: false });
+    const events: string[] = [];
+    const first = scheduler
+      .run('first', { cores: 1, ramMb: 1 }, async () => {
+        await sleep(5);
+      })
+      .then(async () => {
+        // A caller's continuation a few promise hops later, as in a Workflow engine.
+        await Promise.resolve();
+        await Promise.resolve();
+        events.push('first settled');
+      });
+    const second = scheduler.run('second', { cores: 1, ramMb: 1 }, async () => {
+      events.push('second started');
+    });
+    await Promise.all([first, second]);
+    expect(events).toEqual(['first settled', 'second started']);
   });
 
   it('passes on task failures', async () => {
