@@ -35,7 +35,7 @@ export interface ProgressDisplay {
 }
 
 const DEFAULT_INTERVAL_MS = 100;
-/** Width and height used when the stream does not report its size. */
+/** Width and height used when the stream reports no size or a size of 0, as some ptys do. */
 const FALLBACK_COLUMNS = 80;
 const FALLBACK_ROWS = 24;
 
@@ -65,7 +65,11 @@ export function attachProgressDisplay(
 class TerminalDisplay {
   private latest: ProgressSnapshot | undefined;
   private drawnLines = 0;
-  private lastDrawAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Starts at the time of creation, so the first frame waits one interval: a run that ends
+   * sooner draws nothing, and steps declared one by one at the start show up together.
+   */
+  private lastDrawAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** False after payload output that did not end with a newline. */
@@ -120,8 +124,8 @@ class TerminalDisplay {
 
   private draw(): void {
     if (this.closed || this.latest === undefined) return;
-    const columns = this.stream.columns ?? FALLBACK_COLUMNS;
-    const rows = this.stream.rows ?? FALLBACK_ROWS;
+    const columns = positiveOr(this.stream.columns, FALLBACK_COLUMNS);
+    const rows = positiveOr(this.stream.rows, FALLBACK_ROWS);
     const lines = renderFrame(this.latest, columns, rows);
 
     // A frame starts on a fresh line, so a partial payload line is ended first.
@@ -182,4 +186,8 @@ function describeStepLine(step: StepProgress, nameWidth: number): string {
 
 function fit(line: string, width: number): string {
   return line.length <= width ? line : line.slice(0, width);
+}
+
+function positiveOr(value: number | undefined, fallback: number): number {
+  return value !== undefined && value > 0 ? value : fallback;
 }

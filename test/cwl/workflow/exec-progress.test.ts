@@ -64,10 +64,12 @@ describe('attachProgressDisplay', () => {
     expect(stream.writes).toEqual([]);
   });
 
-  it('draws the first frame at once', () => {
+  it('draws the first frame after one interval', () => {
     const stream = new FakeTerminal(true);
-    const display = attachProgressDisplay(stream);
+    const display = attachProgressDisplay(stream, { intervalMs: 100 });
     display.onProgress(TWO_STEPS);
+    expect(stream.writes).toHaveLength(0);
+    vi.advanceTimersByTime(100);
     expect(stream.writes).toHaveLength(1);
     expect(stream.writes[0]).toBe(
       [
@@ -88,32 +90,51 @@ describe('attachProgressDisplay', () => {
       tracker.update('scatter', 'running', i);
       vi.advanceTimersByTime(10);
     }
-    // Updates from 0 to 490 ms: frames at 0, 100, 200, 300, 400 and 500 ms.
-    expect(stream.writes).toHaveLength(6);
+    // Updates from 0 to 490 ms: frames at 100, 200, 300, 400 and 500 ms.
+    expect(stream.writes).toHaveLength(5);
     vi.advanceTimersByTime(1000);
-    expect(stream.writes).toHaveLength(6);
+    expect(stream.writes).toHaveLength(5);
     // Every frame after the first moves up over the two lines of the previous one.
     for (const frame of stream.writes.slice(1))
       expect(frame.startsWith('\x1b[2A\r\x1b[J')).toBe(true);
-    expect(stream.writes[5]).toContain('50 running');
+    expect(stream.writes[4]).toContain('50 running');
   });
 
-  it('draws the newest snapshot after a pause', () => {
+  it('draws only the newest snapshot', () => {
     const stream = new FakeTerminal(true);
     const display = attachProgressDisplay(stream, { intervalMs: 100 });
     display.onProgress(TWO_STEPS);
     const finished = snapshotOf((tracker) => tracker.update('merge', 'done'));
     display.onProgress(finished);
-    expect(stream.writes).toHaveLength(1);
     vi.advanceTimersByTime(100);
-    expect(stream.writes).toHaveLength(2);
-    expect(stream.writes[1]).toContain('1/1 steps done');
+    expect(stream.writes).toHaveLength(1);
+    expect(stream.writes[0]).toBe('  done     merge\n1/1 steps done\n');
+  });
+
+  it('draws nothing for a run shorter than the interval', () => {
+    const stream = new FakeTerminal(true);
+    const display = attachProgressDisplay(stream, { intervalMs: 100 });
+    display.onProgress(TWO_STEPS);
+    vi.advanceTimersByTime(99);
+    display.close();
+    vi.advanceTimersByTime(1000);
+    expect(stream.writes).toEqual([]);
+  });
+
+  it('uses 80 columns for a zero-size terminal', () => {
+    const stream = new FakeTerminal(true, 0, 0);
+    const display = attachProgressDisplay(stream);
+    display.onProgress(TWO_STEPS);
+    vi.advanceTimersByTime(100);
+    expect(stream.writes[0]).toContain('0/2 steps done, 1 running: simulate (1/4)');
+    display.close();
   });
 
   it('erases the frame on close', () => {
     const stream = new FakeTerminal(true);
     const display = attachProgressDisplay(stream);
     display.onProgress(TWO_STEPS);
+    vi.advanceTimersByTime(100);
     display.onProgress(TWO_STEPS);
     display.close();
     display.close();
@@ -128,6 +149,7 @@ describe('attachProgressDisplay', () => {
     const stream = new FakeTerminal(true);
     const display = attachProgressDisplay(stream, { intervalMs: 100 });
     display.onProgress(TWO_STEPS);
+    vi.advanceTimersByTime(100);
     await new Promise<void>((resolve) => display.payloadOutput.write('partial', () => resolve()));
     expect(stream.writes[1]).toBe('\x1b[3A\r\x1b[J');
     expect(stream.writes[2]).toBe('partial');
