@@ -20,8 +20,12 @@ export interface RunDocumentOptions {
   outdir: string;
   /** Folder under which the run makes its temporary and staging folders. Default: os.tmpdir(). */
   tmpdirPrefix?: string;
-  /** Cores and memory (MiB) the run may use; caps `ResourceRequirement`. */
-  runtime?: { cores?: number; ramMb?: number };
+  /**
+   * Cores and memory (MiB) the run may use; caps `ResourceRequirement`. With `wholeShare`, a
+   * tool run directly (not as a Workflow step) is given all of them when its request is
+   * smaller, as the pilot gives a job its whole slot.
+   */
+  runtime?: { cores?: number; ramMb?: number; wholeShare?: boolean };
   /** Receives the payload's standard output when the tool does not redirect it. */
   payloadStdout?: Writable;
   /** Receives the payload's standard error when the tool does not redirect it. */

@@ -35,7 +35,7 @@ const FIELDS: [keyof Resources, string, string][] = [
 export async function computeResources(
   process: CwlObject,
   evaluator: Evaluator,
-  limits: { cores?: number; ramMb?: number } = {},
+  limits: { cores?: number; ramMb?: number; wholeShare?: boolean } = {},
 ): Promise<Resources> {
   const requirement = findRequirement(process, 'ResourceRequirement')?.requirement ?? {};
   const resources = { ...DEFAULTS };
@@ -53,8 +53,12 @@ export async function computeResources(
     resources[field] = Math.ceil(requested);
   }
 
-  if (limits.cores !== undefined) resources.cores = Math.min(resources.cores, limits.cores);
-  if (limits.ramMb !== undefined) resources.ram = Math.min(resources.ram, limits.ramMb);
+  if (limits.cores !== undefined) {
+    resources.cores = limits.wholeShare ? limits.cores : Math.min(resources.cores, limits.cores);
+  }
+  if (limits.ramMb !== undefined) {
+    resources.ram = limits.wholeShare ? limits.ramMb : Math.min(resources.ram, limits.ramMb);
+  }
   return resources;
 }
 

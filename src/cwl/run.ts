@@ -65,6 +65,10 @@ const SUPPORTED_REQUIREMENTS = new Set([
 export async function runDocument(options: RunDocumentOptions): Promise<RunDocumentResult> {
   const loaded = await loadCwlDocument(options.document, options.documentText);
   const process = loaded.process;
+  if (process.class === 'Workflow' && options.runtime?.wholeShare) {
+    // Steps share the slot between them, so none of them is given all of it.
+    options = { ...options, runtime: { ...options.runtime, wholeShare: false } };
+  }
   const job = applyJobRequirements(process, options.job);
   const runner = selectRunner(process);
 

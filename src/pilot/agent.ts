@@ -185,7 +185,7 @@ export class Pilot {
 
   private makeBudget(probe: NodeProbe): WallTimeBudget {
     const seconds = probe.timeBudget.wallTimeLeftSeconds;
-    const endsAt = seconds === null ? undefined : Date.now() + seconds * 1000;
+    const endsAt = seconds === null ? undefined : probe.timeBudget.readAt + seconds * 1000;
     this.log.info({ wallTimeLeftSeconds: seconds, source: probe.timeBudget.source }, 'time budget');
     return new WallTimeBudget(endsAt, this.config.uploadReserve);
   }

@@ -54,7 +54,7 @@ export async function probeNode(options: ProbeOptions): Promise<NodeProbe> {
   const timeBudget = orFallback<TimeBudget>(
     log,
     'time budget',
-    { wallTimeLeftSeconds: null, source: `${batch.system} (unreadable)` },
+    { wallTimeLeftSeconds: null, source: `${batch.system} (unreadable)`, readAt: Date.now() },
     () => readTimeBudget(options.wallTimeSeconds, batch, timeoutMs, env),
   );
 

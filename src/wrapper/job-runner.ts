@@ -254,7 +254,11 @@ class JobRun {
       jobBaseDir: this.folders.sandbox,
       outdir: this.folders.outputs,
       tmpdirPrefix: this.folders.tmp,
-      runtime: { cores: this.context.slot.cores, ramMb: this.context.slot.ramMb },
+      runtime: {
+        cores: this.context.slot.cores,
+        ramMb: this.context.slot.ramMb,
+        wholeShare: true,
+      },
       payloadStdout: this.stdout,
       payloadStderr: this.stderr,
       baseEnv: this.payloadEnvironment(),

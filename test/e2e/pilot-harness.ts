@@ -2,7 +2,7 @@
  * Helpers for end-to-end tests: run the bundled pilot against the reference central service
  * and read back what it uploaded.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,11 +33,25 @@ export interface PilotRunOptions {
   env?: Record<string, string>;
 }
 
+/** A pilot process started by {@link startPilot}. */
+export interface StartedPilot {
+  child: ChildProcess;
+  /** The pilot's work folder. */
+  workDir: string;
+  /** Resolves when the pilot has exited. */
+  done: Promise<PilotRun>;
+}
+
 /**
  * Runs `node dist/ctao-pilot.mjs run` from an empty folder (no node_modules), with a fresh
  * pilot secret registered at the service, until it leaves.
  */
 export async function runPilot(options: PilotRunOptions): Promise<PilotRun> {
+  return (await startPilot(options)).done;
+}
+
+/** Starts the bundled pilot as {@link runPilot} does, without waiting for it to leave. */
+export async function startPilot(options: PilotRunOptions): Promise<StartedPilot> {
   const folder = await mkdtemp(join(tmpdir(), 'ctao-pilot-e2e-'));
   const secretFile = join(folder, 'pilot.secret');
   const secret = `secret-${Math.random().toString(36).slice(2)}`;
@@ -72,12 +86,13 @@ export async function runPilot(options: PilotRunOptions): Promise<PilotRun> {
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdout.resume();
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
-  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) =>
-    child.on('exit', (code, sig) => done([code, sig])),
+  const done = new Promise<PilotRun>((resolve) =>
+    child.on('exit', (exitCode, signal) => {
+      clearTimeout(timer);
+      resolve({ exitCode, signal, logLines: parseLogLines(stderr), stderr });
+    }),
   );
-  clearTimeout(timer);
-
-  return { exitCode, signal, logLines: parseLogLines(stderr), stderr };
+  return { child, workDir: join(folder, 'work'), done };
 }
 
 function parseLogLines(text: string): Record<string, unknown>[] {

@@ -37,7 +37,7 @@ describe('probeNode on this machine', () => {
       execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim(),
     );
     expect(probe.batch).toEqual({ system: 'none' });
-    expect(probe.timeBudget).toEqual({ wallTimeLeftSeconds: null, source: 'none' });
+    expect(probe.timeBudget).toMatchObject({ wallTimeLeftSeconds: null, source: 'none' });
     expect(probe.slot['wall-time']).toBe(DEFAULT_WALL_TIME_SECONDS);
     expect(probe.node['wall-time']).toBeUndefined();
   });
@@ -75,7 +75,7 @@ describe('probeNode configuration and environment', () => {
     expect(probe.node['wall-time']).toBe(7200);
     expect(probe.node['cpu-work']).toBe(Math.round(7200 * probe.benchmark));
     expect(probe.node.tags.filter((tag) => tag === 'extra')).toHaveLength(1);
-    expect(probe.timeBudget).toEqual({ wallTimeLeftSeconds: 7200, source: 'configuration' });
+    expect(probe.timeBudget).toMatchObject({ wallTimeLeftSeconds: 7200, source: 'configuration' });
   });
 
   it('reads Slurm cores and memory per node', async () => {
@@ -106,7 +106,7 @@ describe('probeNode configuration and environment', () => {
 
     expect(await readFile(argsFile, 'utf8')).toBe('-h -j 4242 -o %L\n');
     expect(probe.batch).toEqual({ system: 'slurm', jobId: '4242' });
-    expect(probe.timeBudget).toEqual({ wallTimeLeftSeconds: 93_784, source: 'slurm squeue' });
+    expect(probe.timeBudget).toMatchObject({ wallTimeLeftSeconds: 93_784, source: 'slurm squeue' });
     expect(probe.slot['wall-time']).toBe(93_784);
     expect(probe.node['cpu-work']).toBe(Math.round(93_784 * probe.benchmark));
   });
