@@ -21,6 +21,8 @@ import { matchBranch, type CwlType, type NamedTypes } from './schema.js';
 import { findSecondaryFiles } from './secondary-files.js';
 import { placeEntry } from './staging.js';
 import { checkValue } from './types.js';
+import { checkType } from './types-check.js';
+import { describeType } from './types-describe.js';
 
 /** Run settings that input normalisation reads. */
 export interface InputContext {
@@ -52,12 +54,31 @@ export function bindInputValues(
       value = structuredClone(parameter.default);
       fromDefault.add(name);
     }
+    if (value === undefined || value === null) checkRequired(name, parameter.type, value, context);
     values[name] = checkValue(parameter.type, value ?? null, {
       schemaDefs: context.named,
       path: `inputs.${name}`,
     });
   }
   return { values, fromDefault };
+}
+
+/** Throws when input `name` has no value and its type does not accept null. */
+function checkRequired(
+  name: string,
+  type: unknown,
+  value: null | undefined,
+  context: InputContext,
+): void {
+  const state = { schemaDefs: context.named, depth: 0 };
+  if (checkType(type, null, `inputs.${name}`, state).ok) return;
+
+  const typeText = describeType(type);
+  const message =
+    value === undefined
+      ? `missing required input \`${name}\` (type ${typeText}); add it to the input object or give it a default`
+      : `input \`${name}\` is null, but its type ${typeText} does not accept null; give it a value or a default`;
+  throw new CwlValidationError('CWL_INVALID_INPUT', message);
 }
 
 /**

@@ -112,3 +112,54 @@ describe('unknown input type', () => {
     expect(result.status).toBe(0);
   });
 });
+
+describe('missing required input', () => {
+  it('names the input and its type', async () => {
+    const tool = await writeTool('need-int.cwl', '  x: int\n');
+    const result = exec(tool, 'empty.yml');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'missing required input `x` (type int); add it to the input object or give it a default',
+    );
+    expect(result.stderr).not.toContain('got null');
+  });
+
+  it('describes array and named types briefly', async () => {
+    const requirements =
+      'requirements:\n  SchemaDefRequirement:\n    types:\n' +
+      '      - {name: Color, type: enum, symbols: [red, blue]}\n';
+    const tool = await writeTool(
+      'need-many.cwl',
+      '  words: string[]\n  paint: Color\n',
+      requirements,
+    );
+    await scratch.write('paint-job.yml', 'paint: red\n');
+    await scratch.write('words-job.yml', 'words: [a]\n');
+
+    const words = exec(tool, 'paint-job.yml');
+    expect(words.status).toBe(1);
+    expect(words.stderr).toContain('missing required input `words` (type array of string)');
+
+    const paint = exec(tool, 'words-job.yml');
+    expect(paint.status).toBe(1);
+    expect(paint.stderr).toContain('missing required input `paint` (type Color)');
+  });
+
+  it('says when the input object gives null', async () => {
+    const tool = await writeTool('null-int.cwl', '  x: int\n');
+    await scratch.write('null-job.yml', 'x: null\n');
+    const result = exec(tool, 'null-job.yml');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('input `x` is null, but its type int does not accept null');
+  });
+
+  it('is not raised for optional inputs or defaults', async () => {
+    const tool = await writeTool('optional.cwl', '  x: int?\n  y: {type: int, default: 3}\n');
+    const result = exec('--quiet', tool, 'empty.yml');
+
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
