@@ -5,8 +5,8 @@
  * Order: jobs start in the order they were queued. A later job may start ahead of earlier
  * waiting jobs (backfill) when it fits and they do not, but each waiting job can be overtaken
  * at most {@link MAX_OVERTAKES} times. Once any waiting job reaches that count, nothing starts
- * ahead of it: the running jobs drain until it fits, so a big job waits at most for the jobs
- * running when it was queued plus {@link MAX_OVERTAKES} small ones.
+ * ahead of it and the running jobs drain until it fits. So at most {@link MAX_OVERTAKES} jobs
+ * queued after a job start before it, and a big job cannot starve.
  */
 import { ConfigError, CwlExecutionError } from '../../errors.js';
 
