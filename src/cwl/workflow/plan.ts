@@ -16,7 +16,10 @@ export interface StepInputPlan {
   name: string;
   /** Full ids of the workflow inputs and step outputs it reads, in order. */
   sources: string[];
-  /** Whether `source` was written as a list, which makes merge_nested the default. */
+  /**
+   * Whether there are several sources, which makes merge_nested the default. A list of one
+   * source gives its value unwrapped, as the conformance suite requires.
+   */
   hasManySources: boolean;
   entry: CwlObject;
 }
@@ -56,11 +59,21 @@ export interface WorkflowPlan {
   outputs: OutputPlan[];
 }
 
+/** A process that a step runs, with the file it came from. */
+interface LoadedRun {
+  process: CwlObject;
+  uri: string;
+  graph: CwlObject[];
+  version: string;
+}
+
 /** Where processes named by `run` are looked up, and what was loaded so far. */
 interface PlanContext {
   /** Processes of the current file's `$graph`, for `run: "#name"`. */
   graph: CwlObject[];
-  loaded: Map<string, { process: CwlObject; uri: string; graph: CwlObject[] }>;
+  loaded: Map<string, LoadedRun>;
+  /** `cwlVersion` of the current file as written, before the in-memory upgrade. */
+  version: string;
   /** Ids of the workflows being planned, to reject a workflow that runs itself. */
   stack: string[];
   /** Step names of the enclosing workflows, for messages. */
@@ -68,7 +81,8 @@ interface PlanContext {
 }
 
 /**
- * Plans `process`, a Workflow loaded from `documentUri` whose file holds `graph`. Throws
+ * Plans `process`, a Workflow loaded from `documentUri` whose file holds `graph` and declares
+ * `version` as its `cwlVersion`. Throws
  * CwlValidationError for a missing source, a cycle or an unloadable `run`, and
  * CwlUnsupportedError for an Operation or an unsupported requirement of a step.
  */
@@ -76,8 +90,10 @@ export async function planWorkflow(
   process: CwlObject,
   documentUri: string,
   graph: CwlObject[],
+  version: string,
 ): Promise<WorkflowPlan> {
-  return planNested(process, documentUri, { graph, loaded: new Map(), stack: [], prefix: '' });
+  const context: PlanContext = { graph, loaded: new Map(), version, stack: [], prefix: '' };
+  return planNested(process, documentUri, context);
 }
 
 async function planNested(
@@ -122,6 +138,7 @@ async function planStep(
 ): Promise<StepPlan> {
   const id = String(step.id);
   const name = `${context.prefix}${shortName(id, String(workflow.id))}`;
+  checkStepVersion(step, name, context.version);
   const target = await resolveRun(step.run, documentUri, context, name);
   const process = inheritRequirements(workflow, step, target.process);
 
@@ -140,7 +157,7 @@ async function planStep(
 
   const className = String(process.class);
   if (className === 'Workflow') {
-    const nested = { ...context, graph: target.graph, prefix: `${name}/` };
+    const nested = { ...context, graph: target.graph, version: target.version, prefix: `${name}/` };
     plan.subworkflow = await planNested(process, target.uri, nested);
   } else if (className === 'Operation') {
     throw new CwlUnsupportedError(
@@ -166,8 +183,9 @@ async function resolveRun(
   documentUri: string,
   context: PlanContext,
   stepName: string,
-): Promise<{ process: CwlObject; uri: string; graph: CwlObject[] }> {
-  if (isObject(run)) return { process: run, uri: documentUri, graph: context.graph };
+): Promise<LoadedRun> {
+  const { graph, version } = context;
+  if (isObject(run)) return { process: run, uri: documentUri, graph, version };
   if (typeof run !== 'string' || run === '') {
     throw new CwlValidationError(
       'CWL_INVALID_DOCUMENT',
@@ -181,7 +199,7 @@ async function resolveRun(
   const fileUri = target.href;
   if (fileUri === documentUri && fragment !== '') {
     const found = context.graph.find((entry) => localName(String(entry.id)) === fragment);
-    if (found !== undefined) return { process: found, uri: documentUri, graph: context.graph };
+    if (found !== undefined) return { process: found, uri: documentUri, graph, version };
   }
 
   const key = `${fileUri}#${fragment}`;
@@ -195,10 +213,27 @@ async function resolveRun(
     }
     const path = fileURLToPath(fileUri) + (fragment === '' ? '' : `#${fragment}`);
     const document = await loadCwlDocument(path);
-    loaded = { process: document.process, uri: document.uri, graph: document.graph };
+    loaded = {
+      process: document.process,
+      uri: document.uri,
+      graph: document.graph,
+      version: document.originalVersion,
+    };
     context.loaded.set(key, loaded);
   }
   return loaded;
+}
+
+/** Rejects `when` and `pickValue`, which CWL added in v1.2, in a document of an older version. */
+function checkStepVersion(step: CwlObject, name: string, version: string): void {
+  if (version === 'v1.2') return;
+  const usesPickValue = asArray(step.in).some((entry) => isObject(entry) && 'pickValue' in entry);
+  const feature = 'when' in step ? '"when"' : usesPickValue ? '"pickValue"' : undefined;
+  if (feature === undefined) return;
+  throw new CwlValidationError(
+    'CWL_INVALID_DOCUMENT',
+    `step ${name} uses ${feature}, which needs cwlVersion v1.2, but the document declares ${version}`,
+  );
 }
 
 /** Returns the full ids of the workflow inputs and of every step output, with their steps. */
@@ -226,7 +261,7 @@ function linkStepInputs(
       const producer = known.get(source);
       if (producer !== null && producer !== undefined) step.dependencies.add(producer);
     }
-    step.inputs.push({ name, sources, hasManySources: Array.isArray(entry.source), entry });
+    step.inputs.push({ name, sources, hasManySources: sources.length > 1, entry });
   }
 }
 
@@ -241,7 +276,7 @@ function planOutput(
   const sources = asArray(parameter.outputSource).map((source) =>
     findSource(String(source), known, workflowId, id, where),
   );
-  return { name, sources, hasManySources: Array.isArray(parameter.outputSource), parameter };
+  return { name, sources, hasManySources: sources.length > 1, parameter };
 }
 
 /**
@@ -264,6 +299,14 @@ function findSource(
     candidates.push(joinId(workflowId, relative));
   }
   for (const candidate of candidates) if (known.has(candidate)) return candidate;
+  // An inline sub-workflow may have a generated id, so match the relative part by its end.
+  if (ownerId !== undefined && source.startsWith(`${ownerId}/`)) {
+    const relative = source.slice(ownerId.length + 1);
+    const matches = [...known.keys()].filter(
+      (id) => id.endsWith(`/${relative}`) || id.endsWith(`#${relative}`),
+    );
+    if (matches.length === 1) return matches[0] as string;
+  }
   throw new CwlValidationError(
     'CWL_INVALID_DOCUMENT',
     `invalid ${where}: source ${JSON.stringify(shortName(source, workflowId))} is neither ` +

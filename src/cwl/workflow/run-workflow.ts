@@ -29,8 +29,8 @@ export async function runWorkflow(
 ): Promise<{ status: ProcessStatus; outputs: Record<string, unknown> }> {
   const { options } = run;
   // The document is parsed again for its `$graph`, which `run: "#name"` entries point into.
-  const { graph, uri } = await loadCwlDocument(options.document, options.documentText);
-  const plan = await planWorkflow(run.process, uri, graph);
+  const loaded = await loadCwlDocument(options.document, options.documentText);
+  const plan = await planWorkflow(run.process, loaded.uri, loaded.graph, loaded.originalVersion);
 
   const context: WorkflowContext = {
     options,

@@ -15,7 +15,14 @@ import {
 import { createEvaluator } from '../evaluate.js';
 import type { RunDocumentOptions } from '../index.js';
 import { bindInputValues } from '../inputs.js';
-import { localName } from '../model.js';
+import {
+  asArray,
+  findRequirement,
+  isFileLike,
+  isObject,
+  localName,
+  type CwlObject,
+} from '../model.js';
 import { computeResources } from '../resources.js';
 import { prepareRun, selectRunner } from '../run.js';
 import { collectNamedTypes } from '../schema.js';
@@ -153,6 +160,7 @@ async function runToolJob(
       job: inputs,
       signal: stop === undefined ? signal : AbortSignal.any([signal, stop]),
     };
+    options.job = dropStaleListings(step.process, inputs);
     const run = await prepareRun(step.process, step.documentUri, options, jobRoot);
     try {
       const result = await runner(run);
@@ -206,8 +214,45 @@ async function requestResources(
     inputs,
   );
   const evaluator = createEvaluator(step.process, values, undefined);
-  const resources = await computeResources(step.process, evaluator, context.options.runtime);
-  return { cores: resources.cores, ramMb: resources.ram };
+  try {
+    const resources = await computeResources(step.process, evaluator, context.options.runtime);
+    return { cores: resources.cores, ramMb: resources.ram };
+  } catch {
+    // NOTE: the input object is not staged yet, so an expression that reads a File field such
+    // as `size` of a default may fail here. The job then asks for CWL's defaults, and the
+    // tool computes its resources again, and reports any error, once its inputs are ready.
+    return { cores: 1, ramMb: 256 };
+  }
+}
+
+/**
+ * Returns the input object without the `listing` of Directories whose input parameter loads a
+ * listing, so it is read again from disk: an earlier step may have changed the folder since
+ * the listing was made (InplaceUpdateRequirement).
+ */
+function dropStaleListings(
+  process: CwlObject,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
+  const fromRequirement = findRequirement(process, 'LoadListingRequirement')?.requirement;
+  const result = { ...inputs };
+  for (const parameter of asArray(process.inputs).filter(isObject)) {
+    const depth = parameter.loadListing ?? fromRequirement?.loadListing ?? 'no_listing';
+    if (depth === 'no_listing') continue;
+    const name = localName(String(parameter.id));
+    result[name] = withoutListings(result[name]);
+  }
+  return result;
+}
+
+function withoutListings(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutListings);
+  if (!isFileLike(value) || value.class !== 'Directory' || typeof value.location !== 'string') {
+    return value;
+  }
+  const copy = { ...value };
+  delete copy.listing;
+  return copy;
 }
 
 async function makeJobFolder(workRoot: string, label: string): Promise<string> {
