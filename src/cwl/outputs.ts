@@ -240,8 +240,10 @@ export function checkOutputTypes(
     const name = localName(String(parameter.id));
     const type = parameter.type as CwlType;
     const value = outputs[name];
-    if ((value === null || value === undefined) && isOptionalType(type, named)) continue;
     const declared = resolveType(type, named);
+    // cwltool 3.1 accepts null for an output of type Any, and the conformance suite expects it.
+    const acceptsNull = isOptionalType(type, named) || declared === 'Any';
+    if ((value === null || value === undefined) && acceptsNull) continue;
     if (declared === 'stdout' || declared === 'stderr') continue;
     if (matchBranch(type, value ?? null, named) === undefined) {
       throw new CwlExecutionError(

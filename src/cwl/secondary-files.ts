@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { CwlExecutionError, CwlValidationError } from '../errors.js';
 import type { Evaluator } from './evaluate.js';
+import { isExpression } from './expressions.js';
 import { localPathOf, setPathFields, statKind } from './files.js';
 import { asArray, isFileLike, isObject, type CwlFileLike } from './model.js';
 
@@ -56,9 +57,11 @@ export async function findSecondaryFiles(
     const isRequired =
       required === undefined || required === null ? options.requiredByDefault : Boolean(required);
     const produced = await options.evaluator.evaluate(spec.pattern, primary);
+    // A string that an expression returns is a file name, not a pattern to apply.
+    const isName = typeof spec.pattern === 'string' && isExpression(spec.pattern);
 
     for (const item of asArray(produced)) {
-      const entry = await resolveEntry(item, primary, dir);
+      const entry = await resolveEntry(item, primary, dir, isName);
       if (entry === undefined) continue;
       const kind = await statKind(entry.path ?? '');
       if (kind === undefined) {
@@ -76,9 +79,10 @@ async function resolveEntry(
   item: unknown,
   primary: CwlFileLike,
   dir: string,
+  isName: boolean,
 ): Promise<CwlFileLike | undefined> {
   if (typeof item === 'string') {
-    const name = applyPattern(item, primary.basename ?? '');
+    const name = isName ? item : applyPattern(item, primary.basename ?? '');
     return setPathFields({ class: 'File' }, path.resolve(dir, name));
   }
   if (isFileLike(item)) {
