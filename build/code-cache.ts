@@ -1,0 +1,129 @@
+/**
+ * V8 code cache of the bundled program, kept per user in
+ * `$XDG_CACHE_HOME/ctao-pilot/<version>-<body hash>/` (default `~/.cache/ctao-pilot/...`).
+ *
+ * Every failure here (no home folder, a read-only or foreign cache folder, a full disk) turns
+ * the cache off for this run and nothing else: the program then compiles from source, which is
+ * slower but correct. That is why errors are swallowed without a message.
+ */
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import type { Script } from 'node:vm';
+
+/** Environment variable that turns the code cache off when set to any non-empty value. */
+export const DISABLE_VARIABLE = 'CTAO_PILOT_NO_CODE_CACHE';
+
+/** Cache folders of other builds kept beside the current one, newest first. */
+const KEPT_OTHER_BUILDS = 3;
+
+/** Commands with a cache file of their own, because each compiles a different set of functions. */
+const CACHED_COMMANDS = new Set(['exec', 'run', 'probe']);
+
+/** Cached bytecode for one start, and how to store fresh bytecode when it was missing. */
+export interface CodeCache {
+  /** Cached data to hand to `new vm.Script`, or undefined when there is none. */
+  data: Buffer | undefined;
+  /** Stores `script`'s bytecode when `process` exits, if `data` was missing or rejected. */
+  saveOnExit(script: Script): void;
+}
+
+const NO_CACHE: CodeCache = { data: undefined, saveOnExit: () => undefined };
+
+/**
+ * Opens the cache file for this build, Node binary and command. Returns an inert cache when the
+ * cache is turned off or its folder cannot be found.
+ */
+export function openCodeCache(buildId: string, command: string | undefined): CodeCache {
+  if (process.env[DISABLE_VARIABLE]) return NO_CACHE;
+  const root = cacheRoot();
+  if (root === undefined) return NO_CACHE;
+
+  const folder = path.join(root, buildId);
+  // V8 rejects data from another V8 version or other flags; naming the file after them keeps
+  // two Node versions that share a home folder from overwriting each other's cache.
+  const name = CACHED_COMMANDS.has(command ?? '') ? command : 'other';
+  const file = path.join(folder, `${name}-v8-${process.versions.v8}-${process.arch}.cache`);
+
+  const data = readTrusted(folder, file);
+  return {
+    data,
+    saveOnExit(script) {
+      if (data !== undefined && script.cachedDataRejected !== true) return;
+      process.once('exit', () => writeCache(root, folder, file, script));
+    },
+  };
+}
+
+function cacheRoot(): string | undefined {
+  const xdg = process.env.XDG_CACHE_HOME;
+  if (xdg !== undefined && path.isAbsolute(xdg)) return path.join(xdg, 'ctao-pilot');
+  try {
+    return path.join(homedir(), '.cache', 'ctao-pilot');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads `file` only when it and its folder belong to this user and nobody else can write them,
+ * because cached bytecode runs as this user without any check of its content.
+ */
+function readTrusted(folder: string, file: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    if (!isPrivate(statSync(folder))) return undefined;
+    fd = openSync(file, 'r');
+    if (!isPrivate(fstatSync(fd))) return undefined;
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function isPrivate(stats: Stats): boolean {
+  const owner = process.getuid?.();
+  return (owner === undefined || stats.uid === owner) && (stats.mode & 0o022) === 0;
+}
+
+function writeCache(root: string, folder: string, file: string, script: Script): void {
+  try {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    // Concurrent starts of the same build may write at once, so each writes its own temporary
+    // file and the rename makes the complete file appear in one step.
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
+    renameSync(temporary, file);
+    pruneOtherBuilds(root, path.basename(folder));
+  } catch {
+    // The cache is an optimisation only; see the file comment.
+  }
+}
+
+/** Deletes the cache folders of all but the newest few other builds. */
+function pruneOtherBuilds(root: string, current: string): void {
+  const others = readdirSync(root, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name !== current)
+    .map((entry) => {
+      const folder = path.join(root, entry.name);
+      return { folder, modified: statSync(folder).mtimeMs };
+    })
+    .sort((a, b) => b.modified - a.modified);
+  for (const { folder } of others.slice(KEPT_OTHER_BUILDS)) {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
