@@ -10,15 +10,17 @@ export interface StartedPayload {
 }
 
 /**
- * Starts `sh -c script` detached with `environment` added to a minimal environment, and waits
+ * Starts `sh -c script` in `cwd`, detached, with `environment` added to a minimal environment, and waits
  * until its standard output contains `readyText`.
  */
 export async function startPayload(
   script: string,
   environment: Record<string, string>,
   readyText = 'started',
+  cwd?: string,
 ): Promise<StartedPayload> {
   const child = spawn('sh', ['-c', script], {
+    cwd,
     detached: true,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...environment },
     stdio: ['ignore', 'pipe', 'inherit'],
