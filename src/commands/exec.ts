@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+// NOTE: imported from the module itself because src/cwl/index.ts does not export it yet.
+import { describeYamlError } from '../cwl/load-errors.js';
 import { CwlUnsupportedError, CwlValidationError, PilotError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { attachProgressDisplay } from './exec-progress.js';
@@ -122,9 +124,10 @@ async function execDocument(
 }
 
 async function readJob(jobFile: string): Promise<Record<string, unknown>> {
+  const file = path.resolve(jobFile);
   let text: string;
   try {
-    text = await readFile(jobFile, 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (error) {
     throw new CwlValidationError(
       'CWL_INVALID_INPUT',
@@ -135,10 +138,9 @@ async function readJob(jobFile: string): Promise<Record<string, unknown>> {
   try {
     job = parseYaml(text);
   } catch (error) {
-    throw new CwlValidationError(
-      'CWL_INVALID_INPUT',
-      `invalid YAML in job file ${jobFile}: ${(error as Error).message.split('\n')[0]}`,
-    );
+    throw new CwlValidationError('CWL_INVALID_INPUT', describeYamlError(file, error), {
+      cause: error,
+    });
   }
   if (job === null || job === undefined) return {};
   if (typeof job !== 'object' || Array.isArray(job)) {
@@ -156,7 +158,7 @@ async function createDebugLogger(): Promise<Logger> {
 }
 
 /**
- * Writes one line about `error` on stderr and returns the exit code. An error that is not one
+ * Writes the message of `error` on stderr and returns the exit code. An error that is not one
  * of the pilot's own is a bug, so `--debug` adds its stack trace.
  */
 function reportFailure(error: unknown, debug: boolean): number {

@@ -4,6 +4,7 @@
  * errors below it. Input types that name no known type are found here too, because cwl-ts-auto
  * accepts any name as a type reference.
  */
+import { YAMLParseError } from 'yaml';
 import { asArray, isObject, localName, type CwlObject } from './model.js';
 import { resolveType, type NamedTypes } from './schema.js';
 
@@ -61,6 +62,26 @@ function childrenOf(node: ErrorNode): ErrorNode[] {
 
 function clean(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Describes a YAML syntax error in `file` as one line, "invalid YAML in FILE at line L, column C:
+ * REASON", followed by the source excerpt that the `yaml` parser gives: the offending line and a
+ * caret under the column, indented.
+ */
+export function describeYamlError(file: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const [firstLine = '', ...excerpt] = message.split('\n');
+  // `yaml` appends " at line L, column C" and, when it has an excerpt, a colon.
+  const reason = firstLine.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+  const position = error instanceof YAMLParseError ? error.linePos?.[0] : undefined;
+  if (position === undefined) return `invalid YAML in ${file}: ${reason}`;
+
+  const headline = `invalid YAML in ${file} at line ${position.line}, column ${position.col}: ${reason}`;
+  const context = excerpt.join('\n').replace(/^\n+|\s+$/g, '');
+  if (context === '') return headline;
+  const indented = context.split('\n').map((line) => `    ${line}`);
+  return [headline, ...indented].join('\n');
 }
 
 /** Types an input may use without defining them, as listed in error messages. */

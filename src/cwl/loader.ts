@@ -15,6 +15,7 @@ import { CwlValidationError } from '../errors.js';
 import {
   describeLoadError,
   describeUnknownInputType,
+  describeYamlError,
   findUnknownInputType,
 } from './load-errors.js';
 import { collectNamedTypes } from './schema.js';
@@ -141,11 +142,9 @@ function parseDocumentText(text: string, file: string): Record<string, unknown> 
     // (`key: [a,` then `b]` at column 1), which ruamel.yaml, and so cwltool, accepts.
     parsed = parseYaml(text, { uniqueKeys: false });
   } catch (error) {
-    throw new CwlValidationError(
-      'CWL_INVALID_DOCUMENT',
-      `invalid YAML in ${file}: ${firstLines((error as Error).message)}`,
-      { cause: error },
-    );
+    throw new CwlValidationError('CWL_INVALID_DOCUMENT', describeYamlError(file, error), {
+      cause: error,
+    });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new CwlValidationError(
@@ -220,9 +219,4 @@ function processClass(raw: Record<string, unknown>, fragment: string | undefined
     (item) => isObject(item) && (item.id === processName || item.id === `#${processName}`),
   );
   return isObject(entry) ? entry.class : undefined;
-}
-
-function firstLines(message: string): string {
-  const lines = message.split('\n').filter((line) => line.trim() !== '');
-  return lines.slice(0, 6).join(' ').replace(/\s+/g, ' ').slice(0, 800);
 }

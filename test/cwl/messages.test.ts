@@ -23,6 +23,7 @@ let scratch: Scratch;
 beforeAll(async () => {
   scratch = await Scratch.create('cwl-messages-');
   await scratch.write('empty.yml', '{}\n');
+  await writeTool('ok.cwl', '  []\n');
 });
 
 afterAll(async () => {
@@ -161,5 +162,38 @@ describe('missing required input', () => {
 
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
+  });
+});
+
+describe('invalid YAML', () => {
+  it('gives the job file position on one line', async () => {
+    const job = await scratch.write('bad-job.yml', 'a: [1,\nb: : x\n');
+    const result = exec('ok.cwl', 'bad-job.yml');
+    const [firstLine = '', ...rest] = result.stderr.split('\n');
+
+    expect(result.status).toBe(1);
+    expect(firstLine).toBe(
+      `ctao-pilot exec: invalid YAML in ${job} at line 2, column 1: ` +
+        'Flow sequence in block collection must be sufficiently indented and end with a ]',
+    );
+    expect(rest).toContain('    b: : x');
+    expect(rest).toContain('    ^');
+  });
+
+  it('puts the document excerpt on its own lines', async () => {
+    const document = await scratch.write(
+      'bad-yaml.cwl',
+      'cwlVersion: v1.2\nclass: CommandLineTool\ninputs: [\n  foo: : bar\n',
+    );
+    const result = exec('bad-yaml.cwl', 'empty.yml');
+    const lines = result.stderr.split('\n');
+
+    expect(result.status).toBe(1);
+    expect(lines[0]).toBe(
+      `ctao-pilot exec: invalid YAML in ${document} at line 4, column 8: Unexpected : in flow sequence`,
+    );
+    expect(lines[1]).toBe('      foo: : bar');
+    // The caret sits under column 8 of the source line, after the four spaces of indent.
+    expect(lines[2]).toBe(`${' '.repeat(4 + 7)}^`);
   });
 });
