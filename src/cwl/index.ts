@@ -55,3 +55,5 @@ export interface RunDocumentResult {
 }
 
 export { runDocument } from './run.js';
+export { formatProgressLine } from './workflow/progress.js';
+export type { ProgressSnapshot } from './workflow/progress.js';

@@ -2,7 +2,7 @@ import { mkdir, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { packSandbox, unpackSandbox } from '../archive/index.js';
-import { runDocument, type RunDocumentResult } from '../cwl/index.js';
+import { formatProgressLine, runDocument, type RunDocumentResult } from '../cwl/index.js';
 import { PilotError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { HeartbeatLoop } from '../pilot/heartbeat-loop.js';
@@ -12,6 +12,8 @@ import { TailedFileStream } from './output-tail.js';
 import { prepareSandboxOutputs, selectSandboxOutputs, streamOutputIds } from './outputs.js';
 import { measureProcessTree } from './process-stats.js';
 import { StatusReporter } from './status-reporter.js';
+import { ProgressReporter } from './progress-reporter.js';
+
 import type { JobServiceClient } from './service-client.js';
 import { createJobLogger } from './job-log.js';
 
@@ -142,6 +144,7 @@ class JobRun {
   private killed = false;
   private stopReason: string | undefined;
   private payloadFinished = false;
+  private readonly progress: ProgressReporter;
 
   constructor(
     private readonly context: JobRunContext,
@@ -150,6 +153,7 @@ class JobRun {
     private readonly log: Logger,
     private readonly closeLog: () => Promise<void>,
   ) {
+    this.progress = new ProgressReporter(status);
     this.stdout = new TailedFileStream(join(folders.logs, 'payload.stdout'));
     this.stderr = new TailedFileStream(join(folders.logs, 'payload.stderr'));
   }
@@ -205,6 +209,7 @@ class JobRun {
       this.log.error({ err: error }, 'payload failed');
     }
     this.payloadFinished = true;
+    this.progress.stop();
     if (this.killed) return this.finishKilled();
     if (this.stopReason !== undefined) return this.finishStopped();
     return this.complete(result, failure);
@@ -263,6 +268,8 @@ class JobRun {
       payloadStderr: this.stderr,
       baseEnv: this.payloadEnvironment(),
       signal: this.abort.signal,
+      parallel: true,
+      onProgress: (snapshot) => this.progress.update(formatProgressLine(snapshot, 255)),
       onProcessStart: (pid) => this.payloadPids.push(pid),
       log: this.log,
     });
@@ -373,6 +380,7 @@ class JobRun {
    * status record, then the job is rescheduled.
    */
   private async finishStopped(): Promise<JobOutcome> {
+    this.progress.stop();
     const reason = this.stopReason ?? 'pilot stopping';
     await this.endStreams();
     let logs = '';
@@ -435,6 +443,7 @@ class JobRun {
   }
 
   private async finishKilled(): Promise<JobOutcome> {
+    this.progress.stop();
     await this.endStreams();
     // The service has already set Killed; a record with a Status would queue another Kill.
     await this.status.report({ minorStatus: 'Received Kill signal' });
