@@ -4,10 +4,10 @@
  */
 import { CwlExecutionError, CwlValidationError } from '../../errors.js';
 
-/** How the values of several sources are combined. */
+/** Method that combines the values of several sources. */
 export type LinkMerge = 'merge_nested' | 'merge_flattened';
 
-/** How null values among the sources are handled. */
+/** Method that selects among the values of the sources, dropping nulls. */
 export type PickValue = 'first_non_null' | 'the_only_non_null' | 'all_non_null';
 
 /**

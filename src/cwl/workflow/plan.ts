@@ -67,7 +67,7 @@ interface LoadedRun {
   version: string;
 }
 
-/** Where processes named by `run` are looked up, and what was loaded so far. */
+/** Lookup state of `run` references: the current `$graph` and the files loaded so far. */
 interface PlanContext {
   /** Processes of the current file's `$graph`, for `run: "#name"`. */
   graph: CwlObject[];
@@ -81,7 +81,7 @@ interface PlanContext {
 }
 
 /**
- * Plans `process`, a Workflow loaded from `documentUri` whose file holds `graph` and declares
+ * Plans `process`, a Workflow loaded from `documentUri` whose file contains `graph` and declares
  * `version` as its `cwlVersion`. Throws
  * CwlValidationError for a missing source, a cycle or an unloadable `run`, and
  * CwlUnsupportedError for an Operation or an unsupported requirement of a step.
@@ -228,8 +228,10 @@ async function resolveRun(
 function checkStepVersion(step: CwlObject, name: string, version: string): void {
   if (version === 'v1.2') return;
   const usesPickValue = asArray(step.in).some((entry) => isObject(entry) && 'pickValue' in entry);
-  const feature = 'when' in step ? '"when"' : usesPickValue ? '"pickValue"' : undefined;
-  if (feature === undefined) return;
+  let feature: string;
+  if ('when' in step) feature = '"when"';
+  else if (usesPickValue) feature = '"pickValue"';
+  else return;
   throw new CwlValidationError(
     'CWL_INVALID_DOCUMENT',
     `step ${name} uses ${feature}, which needs cwlVersion v1.2, but the document declares ${version}`,
@@ -307,9 +309,13 @@ function findSource(
     );
     if (matches.length === 1) return matches[0] as string;
   }
+  const written =
+    ownerId !== undefined && source.startsWith(`${ownerId}/`)
+      ? source.slice(ownerId.length + 1)
+      : shortName(source, workflowId);
   throw new CwlValidationError(
     'CWL_INVALID_DOCUMENT',
-    `invalid ${where}: source ${JSON.stringify(shortName(source, workflowId))} is neither ` +
+    `invalid ${where}: source ${JSON.stringify(written)} is neither ` +
       'a workflow input nor an output listed in a step\'s "out"',
   );
 }

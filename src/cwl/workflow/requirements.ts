@@ -1,7 +1,7 @@
 /**
- * Requirement and hint inheritance from a workflow to its steps, in the order of CWL v1.2:
- * the process's own entries win over the step's, which win over the enclosing workflow's,
- * and any requirement wins over any hint of the same class.
+ * Requirement and hint inheritance from a workflow to its steps, in the order of CWL v1.2.
+ * The process's own entries win over the step's, which win over the enclosing workflow's.
+ * Any requirement wins over any hint of the same class.
  */
 import { asArray, isObject, type CwlObject } from '../model.js';
 

@@ -44,7 +44,7 @@ export async function gatherStepInputs(
 }
 
 /**
- * Applies `valueFrom` of every step input to one job's input object. Each expression sees
+ * Applies `valueFrom` of every step input to one job's input object. Each expression gets
  * `self` as its own input's value and `inputs` as the object before any `valueFrom`, as CWL
  * v1.2 requires, so the order of evaluation does not matter.
  */

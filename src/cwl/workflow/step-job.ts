@@ -219,7 +219,7 @@ async function requestResources(
     return { cores: resources.cores, ramMb: resources.ram };
   } catch {
     // NOTE: the input object is not staged yet, so an expression that reads a File field such
-    // as `size` of a default may fail here. The job then asks for CWL's defaults, and the
+    // as `size` of a default may fail here. The job then requests CWL's defaults, and the
     // tool computes its resources again, and reports any error, once its inputs are ready.
     return { cores: 1, ramMb: 256 };
   }
