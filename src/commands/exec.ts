@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-// NOTE: imported from the module itself because src/cwl/index.ts does not export it yet.
-import { describeYamlError } from '../cwl/load-errors.js';
+// NOTE: imported from the module itself because src/cwl/index.ts does not export these yet.
+import { describeReadError, describeYamlError } from '../cwl/load-errors.js';
 import { CwlUnsupportedError, CwlValidationError, PilotError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { attachProgressDisplay } from './exec-progress.js';
@@ -129,10 +129,9 @@ async function readJob(jobFile: string): Promise<Record<string, unknown>> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new CwlValidationError(
-      'CWL_INVALID_INPUT',
-      `cannot read job file ${jobFile}: ${(error as NodeJS.ErrnoException).code ?? error}`,
-    );
+    throw new CwlValidationError('CWL_INVALID_INPUT', describeReadError('job file', file, error), {
+      cause: error,
+    });
   }
   let job: unknown;
   try {

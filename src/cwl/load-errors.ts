@@ -84,6 +84,20 @@ export function describeYamlError(file: string, error: unknown): string {
   return [headline, ...indented].join('\n');
 }
 
+/**
+ * Describes why reading `file` failed. `label` names the file's role, such as `CWL document` or
+ * `job file`, and starts the message.
+ */
+export function describeReadError(label: string, file: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return `${label} not found: ${file}`;
+  if (code === 'EISDIR') return `${label} ${file} is a folder, not a file`;
+  if (code === 'EACCES' || code === 'EPERM') {
+    return `cannot read ${label} ${file}: permission denied, check the file's permissions`;
+  }
+  return `cannot read ${label} ${file}: ${error instanceof Error ? error.message : String(error)}`;
+}
+
 /** Types an input may use without defining them, as listed in error messages. */
 const BUILT_IN_TYPES = [
   'null',

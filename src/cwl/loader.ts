@@ -14,6 +14,7 @@ import { Fetcher, LoadingOptions } from 'cwl-ts-auto/dist/util/Internal.js';
 import { CwlValidationError } from '../errors.js';
 import {
   describeLoadError,
+  describeReadError,
   describeUnknownInputType,
   describeYamlError,
   findUnknownInputType,
@@ -129,7 +130,7 @@ async function readDocumentText(file: string): Promise<string> {
   } catch (error) {
     throw new CwlValidationError(
       'CWL_INVALID_DOCUMENT',
-      `cannot read CWL document ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+      describeReadError('CWL document', file, error),
       { cause: error },
     );
   }

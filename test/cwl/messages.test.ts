@@ -197,3 +197,39 @@ describe('invalid YAML', () => {
     expect(lines[2]).toBe(`${' '.repeat(4 + 7)}^`);
   });
 });
+
+describe('unreadable file', () => {
+  it('reports a missing document', () => {
+    const result = exec('no-such-tool.cwl', 'empty.yml');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      `ctao-pilot exec: CWL document not found: ${path.join(scratch.dir, 'no-such-tool.cwl')}\n`,
+    );
+  });
+
+  it('reports a missing job file', async () => {
+    const result = exec('ok.cwl', 'no-such-job.yml');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      `ctao-pilot exec: job file not found: ${path.join(scratch.dir, 'no-such-job.yml')}\n`,
+    );
+  });
+
+  it('reports a folder given as document', async () => {
+    const folder = await scratch.folder('a-folder');
+    const result = exec('a-folder', 'empty.yml');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`ctao-pilot exec: CWL document ${folder} is a folder, not a file\n`);
+  });
+
+  it('reports a folder given as job file', async () => {
+    const folder = await scratch.folder('a-folder');
+    const result = exec('ok.cwl', 'a-folder');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`ctao-pilot exec: job file ${folder} is a folder, not a file\n`);
+  });
+});
