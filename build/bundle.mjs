@@ -7,8 +7,9 @@
 // code cache, so that a warm start skips parsing the program.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { lazyNodeFetch } from './lazy-node-fetch.mjs';
+import { uriJsEmptyHost } from './uri-js-empty-host.mjs';
 
 const packageJson = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 const version = packageJson.version;
@@ -27,8 +28,12 @@ const ESCAPED_CLOSE = '*\u0001/';
 const program = await bundleProgram();
 const launcher = await bundleLauncher(program);
 await mkdir(new URL('../dist/', import.meta.url), { recursive: true });
-await writeFile(outfile, `${launcher}${BODY_OPEN}${program.text}${BODY_CLOSE}`, 'latin1');
-await chmod(outfile, 0o755);
+// A process that starts while the build runs must see the old file or the new one, never a
+// partial one, so the file is written beside its final name and renamed.
+const temporary = `${outfile}.${process.pid}.tmp`;
+await writeFile(temporary, `${launcher}${BODY_OPEN}${program.text}${BODY_CLOSE}`, 'latin1');
+await chmod(temporary, 0o755);
+await rename(temporary, outfile);
 
 /**
  * Bundles src/cli.ts as `(function (exports, require, module, __filename, __dirname) {...})`
@@ -50,7 +55,7 @@ async function bundleProgram() {
     legalComments: 'none',
     sourcemap: false,
     define: { __PILOT_VERSION__: JSON.stringify(version) },
-    plugins: [lazyNodeFetch],
+    plugins: [lazyNodeFetch, uriJsEmptyHost],
     logLevel: 'warning',
   });
   const code = result.outputFiles[0].text;

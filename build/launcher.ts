@@ -45,6 +45,8 @@ program(programModule.exports, createRequire(file), programModule, file, path.di
  */
 function readProgram(file: string): { source: string; lineOffset: number } {
   // The program is ASCII (checked by the build), so one character per byte is exact.
+  // NOTE: a build that replaces the file between Node's load and this read makes the check
+  // below fail, so a start racing an in-place upgrade exits with the "damaged" error.
   const text = readFileSync(file, 'latin1');
   const end = text.length - __BODY_CLOSE__.length;
   const start = end - __BODY_LENGTH__;
