@@ -48,6 +48,11 @@ export interface PilotConfigInput {
   minJobWallTime?: number;
   uploadReserve?: number;
   signalBudget?: number;
+  watchdogInterval?: number;
+  stallWindow?: number;
+  minRunningDiskMb?: number;
+  maxJobDirMb?: number;
+  killGrace?: number;
   logLevel?: string;
   logFile?: string;
 }
@@ -142,6 +147,36 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: 'seconds',
     min: 1,
     doc: 'time to stop payloads, ship logs and reschedule jobs after a batch-system signal, in seconds (default: 30)',
+  },
+  {
+    key: 'watchdogInterval',
+    kind: 'seconds',
+    min: 1,
+    doc: 'seconds between two watchdog checks of a running payload (default: 5)',
+  },
+  {
+    key: 'stallWindow',
+    kind: 'seconds',
+    min: 1,
+    doc: 'a payload with no CPU, I/O, output or file progress for this many seconds is stalled (default: 1800)',
+  },
+  {
+    key: 'minRunningDiskMb',
+    kind: 'integer',
+    min: 0,
+    doc: 'free disk a running job needs in the work folder, in MB (default: 1000)',
+  },
+  {
+    key: 'maxJobDirMb',
+    kind: 'integer',
+    min: 0,
+    doc: 'largest size of a job folder, in MB; 0 means no limit (default: 0)',
+  },
+  {
+    key: 'killGrace',
+    kind: 'seconds',
+    min: 0,
+    doc: 'seconds between TERM and KILL when a payload is stopped (default: 10)',
   },
   { key: 'keepJobDirs', kind: 'boolean', doc: 'keep job folders after upload (default: false)' },
   { key: 'caFile', kind: 'string', doc: 'PEM file of certificate authorities for https' },

@@ -52,6 +52,16 @@ export interface PilotConfig {
   uploadReserve: number;
   /** Seconds between a batch-system signal and the pilot's exit. */
   signalBudget: number;
+  /** Seconds between two watchdog checks. */
+  watchdogInterval: number;
+  /** Seconds without any progress before a payload counts as stalled. */
+  stallWindow: number;
+  /** Free disk a running job needs, in MB. */
+  minRunningDiskMb: number;
+  /** Largest job folder in MB; 0 means no limit. */
+  maxJobDirMb: number;
+  /** Seconds between TERM and KILL. */
+  killGrace: number;
   logLevel: string;
   logFile: string | undefined;
 }
@@ -75,6 +85,11 @@ const DEFAULTS = {
   minJobWallTime: 300,
   uploadReserve: 120,
   signalBudget: 30,
+  watchdogInterval: 5,
+  stallWindow: 1800,
+  minRunningDiskMb: 1000,
+  maxJobDirMb: 0,
+  killGrace: 10,
   logLevel: 'info',
 };
 

@@ -7,7 +7,12 @@ import type { Logger } from '../log.js';
 import type { NodeProbe } from '../probe/index.js';
 import type { MatchedJob } from '../wms/types.js';
 import type { WmsClient } from '../wms/index.js';
-import { startJob, type JobOutcome, type RunningJob } from '../wrapper/index.js';
+import {
+  startJob,
+  type GuardSettings,
+  type JobOutcome,
+  type RunningJob,
+} from '../wrapper/index.js';
 import { Backoff } from './backoff.js';
 import type { HeartbeatLoop } from './heartbeat-loop.js';
 import { SlotPool, type SlotShare } from './slots.js';
@@ -165,6 +170,7 @@ export class MatchLoop {
       keepJobDir: this.context.config.keepJobDirs,
       log,
       recordTransfer: (bytes, seconds) => this.context.budget.recordTransfer(bytes, seconds),
+      guard: this.guardSettings(job, share),
     });
     this.running.set(job.job_id, { job: running, share });
     void running.outcome.then((outcome) => {
@@ -174,6 +180,29 @@ export class MatchLoop {
       log.info({ outcome }, 'job finished');
       this.wake?.();
     });
+  }
+
+  /**
+   * Watchdog limits of a job: the wall time and CPU work it asked for, and the memory of its
+   * share. CPU work is in benchmark units times seconds, so the CPU limit in seconds on this
+   * node is the work divided by the node's benchmark.
+   */
+  private guardSettings(job: MatchedJob, share: SlotShare): GuardSettings {
+    const { config, probe } = this.context;
+    const requirements = job.requirements ?? {};
+    const cpuWork = requirements['cpu-work'];
+    return {
+      intervalSeconds: config.watchdogInterval,
+      killGraceSeconds: config.killGrace,
+      limits: {
+        wallClockSeconds: requirements['wall-time'],
+        cpuSeconds: cpuWork && probe.benchmark > 0 ? cpuWork / probe.benchmark : undefined,
+        maxRssBytes: share.ramMb * 1024 * 1024,
+        minFreeDiskBytes: config.minRunningDiskMb * 1e6,
+        maxJobDirBytes: config.maxJobDirMb > 0 ? config.maxJobDirMb * 1e6 : undefined,
+        stallWindowMs: config.stallWindow * 1000,
+      },
+    };
   }
 
   private async reasonToStopMatching(): Promise<string | undefined> {

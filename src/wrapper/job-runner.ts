@@ -1,7 +1,5 @@
-import { mkdir, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { packSandbox, unpackSandbox } from '../archive/index.js';
 import { formatProgressLine, runDocument, type RunDocumentResult } from '../cwl/index.js';
 import { PilotError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -9,9 +7,11 @@ import type { HeartbeatLoop } from '../pilot/heartbeat-loop.js';
 import type { MatchedJob } from '../wms/types.js';
 import { resolveJobInputs } from './inputs.js';
 import { TailedFileStream } from './output-tail.js';
-import { prepareSandboxOutputs, selectSandboxOutputs, streamOutputIds } from './outputs.js';
-import { measureProcessTree } from './process-stats.js';
+import { makeJobFolders, type JobFolders } from './job-folders.js';
+import { PayloadGuard, type GuardSettings } from './payload-guard.js';
+import { SandboxTransfer } from './sandbox-transfer.js';
 import { StatusReporter } from './status-reporter.js';
+import type { WatchdogViolation } from './watchdog.js';
 import { ProgressReporter } from './progress-reporter.js';
 
 import type { JobServiceClient } from './service-client.js';
@@ -47,18 +47,8 @@ export interface JobRunContext {
   log: Logger;
   /** Receives the size and duration of each sandbox transfer, to measure bandwidth. */
   recordTransfer?: (bytes: number, seconds: number) => void;
-}
-
-/** Folders of one job, all under its own job folder. */
-interface JobFolders {
-  root: string;
-  sandbox: string;
-  downloads: string;
-  archives: string;
-  result: string;
-  outputs: string;
-  logs: string;
-  tmp: string;
+  /** Watchdog and kill settings; the job's own limits are added from its requirements. */
+  guard: GuardSettings;
 }
 
 /** Stops a job early with a status and minor status that say why. */
@@ -83,7 +73,7 @@ export function startJob(context: JobRunContext): RunningJob {
   let run: JobRun | undefined;
   const outcome = (async () => {
     const { job } = context;
-    const folders = await makeFolders(context.jobsDir, job.job_id);
+    const folders = await makeJobFolders(context.jobsDir, job.job_id);
     run = await openJobRun(context, folders);
     if (stopReason !== undefined) run.stop(stopReason);
     return run.executeAndClose();
@@ -118,33 +108,17 @@ async function openJobRun(context: JobRunContext, folders: JobFolders): Promise<
   return new JobRun(context, folders, status, log, closeLog);
 }
 
-async function makeFolders(jobsDir: string, jobId: number): Promise<JobFolders> {
-  const root = join(jobsDir, `${jobId}-${Date.now().toString(36)}`);
-  const result = join(root, 'result');
-  const folders: JobFolders = {
-    root,
-    sandbox: join(root, 'sandbox'),
-    downloads: join(root, 'downloads'),
-    archives: join(root, 'archives'),
-    result,
-    outputs: join(result, 'outputs'),
-    logs: join(result, 'logs'),
-    tmp: join(root, 'tmp'),
-  };
-  for (const folder of Object.values(folders)) await mkdir(folder, { recursive: true });
-  return folders;
-}
-
 class JobRun {
   private readonly abort = new AbortController();
-  private readonly payloadPids: number[] = [];
-  private readonly startedAt = Date.now();
   private readonly stdout: TailedFileStream;
   private readonly stderr: TailedFileStream;
+  private readonly progress: ProgressReporter;
+  private readonly transfer: SandboxTransfer;
+  private readonly guard: PayloadGuard;
   private killed = false;
   private stopReason: string | undefined;
+  private violation: WatchdogViolation | undefined;
   private payloadFinished = false;
-  private readonly progress: ProgressReporter;
 
   constructor(
     private readonly context: JobRunContext,
@@ -156,6 +130,21 @@ class JobRun {
     this.progress = new ProgressReporter(status);
     this.stdout = new TailedFileStream(join(folders.logs, 'payload.stdout'));
     this.stderr = new TailedFileStream(join(folders.logs, 'payload.stderr'));
+    this.transfer = new SandboxTransfer(
+      context.client,
+      context.job,
+      folders,
+      log,
+      context.recordTransfer,
+    );
+    this.guard = new PayloadGuard({
+      jobId: context.job.job_id,
+      jobDir: folders.root,
+      ignoredPaths: [join(folders.logs, 'wrapper.log')],
+      settings: context.guard,
+      getOutputBytes: () => this.stdout.bytesWritten + this.stderr.bytesWritten,
+      log,
+    });
   }
 
   private get job(): MatchedJob {
@@ -199,33 +188,42 @@ class JobRun {
     try {
       const inputs = await this.prepareInputs();
       if (this.stopReason !== undefined) return this.finishStopped();
-      result = await this.runPayload(inputs);
+      result = await this.runGuardedPayload(inputs);
       if (result.status !== 'success') failure = `CWL run ended with status ${result.status}`;
     } catch (error) {
-      if (this.killed) return this.finishKilled();
-      if (this.stopReason !== undefined) return this.finishStopped();
       if (error instanceof JobStop) return this.stopEarly(error);
       failure = describeError(error);
-      this.log.error({ err: error }, 'payload failed');
+      if (!this.killed && !this.stopReason && !this.violation) {
+        this.log.error({ err: error }, 'payload failed');
+      }
     }
     this.payloadFinished = true;
     this.progress.stop();
     if (this.killed) return this.finishKilled();
+    if (this.violation) return this.finishViolation(this.violation);
     if (this.stopReason !== undefined) return this.finishStopped();
     return this.complete(result, failure);
+  }
+
+  /** Runs the payload under the watchdog and ends every process it left behind. */
+  private async runGuardedPayload(inputs: Record<string, unknown>): Promise<RunDocumentResult> {
+    await this.guard.start((violation) => {
+      if (this.violation || this.payloadFinished) return;
+      this.violation = violation;
+      this.log.error({ code: violation.code, sample: violation.sample }, 'watchdog limit reached');
+      this.abort.abort(new Error(violation.applicationStatus));
+    });
+    try {
+      return await this.runPayload(inputs);
+    } finally {
+      await this.guard.finish();
+    }
   }
 
   private async prepareInputs(): Promise<Record<string, unknown>> {
     await this.status.report({ minorStatus: 'Downloading InputSandbox' });
     try {
-      for (const [index, pfn] of this.job.input_sandbox.entries()) {
-        const archive = join(this.folders.archives, `input-${index}`);
-        const started = Date.now();
-        await this.context.client.downloadSandbox(this.job.job_id, pfn, archive);
-        this.recordTransfer(archive, started);
-        await unpackSandbox({ archive, targetDir: this.folders.sandbox });
-        this.log.info({ pfn }, 'input sandbox unpacked');
-      }
+      await this.transfer.downloadInputs();
     } catch (error) {
       throw new JobStop('Rescheduled', 'Failed Downloading InputSandbox', describeError(error), {
         cause: error,
@@ -270,7 +268,7 @@ class JobRun {
       signal: this.abort.signal,
       parallel: true,
       onProgress: (snapshot) => this.progress.update(formatProgressLine(snapshot, 255)),
-      onProcessStart: (pid) => this.payloadPids.push(pid),
+      onProcessStart: (pid) => this.guard.addProcess(pid),
       log: this.log,
     });
   }
@@ -284,6 +282,7 @@ class JobRun {
       OMP_NUM_THREADS: cores,
       CTAO_PILOT_JOB_ID: String(this.job.job_id),
       DIRACJOBID: String(this.job.job_id),
+      ...this.guard.environment,
     };
   }
 
@@ -326,52 +325,32 @@ class JobRun {
 
   private async uploadOutputs(outputs: Record<string, unknown>): Promise<void> {
     await this.status.report({ minorStatus: 'Uploading Output Sandbox' });
-    const selection = selectSandboxOutputs(this.job.workflow);
-    const prepared = prepareSandboxOutputs(
-      outputs,
-      this.folders.result,
-      selection,
-      streamOutputIds(this.job.workflow),
-    );
-    await writeFile(
-      join(this.folders.result, 'outputs.json'),
-      `${JSON.stringify(prepared.outputs, null, 2)}\n`,
-    );
-    await this.context.client.flushJobLog?.();
-
-    const logs = (await readdir(this.folders.logs)).map((name) => `logs/${name}`);
-    const archive = await packSandbox({
-      sourceDir: this.folders.result,
-      members: ['outputs.json', ...logs, ...prepared.members],
-      outFile: join(this.folders.archives, 'output-sandbox'),
-    });
-    const pfn = await this.uploadArchive(archive);
-    await this.context.client.assignOutputSandbox(this.job.job_id, pfn);
-    this.log.info({ pfn, bytes: archive.size }, 'output sandbox uploaded');
+    await this.transfer.uploadOutputs(outputs);
     await this.status.report({ minorStatus: 'Output Sandbox Uploaded' });
   }
 
-  private async uploadArchive(archive: {
-    path: string;
-    sha256: string;
-    size: number;
-    format: string;
-  }): Promise<string> {
-    const started = Date.now();
-    const pfn = await this.context.client.uploadSandbox(this.job.job_id, archive.path, {
-      sha256: archive.sha256,
-      size: archive.size,
-      format: archive.format as 'tar.zst' | 'tar.bz2',
+  /**
+   * Ends a job the watchdog stopped: its output and logs up to that point are shipped as its
+   * output sandbox, then it fails with the limit's minor status.
+   */
+  private async finishViolation(violation: WatchdogViolation): Promise<JobOutcome> {
+    await this.status.report({
+      status: 'Completing',
+      minorStatus: 'Application Finished With Errors',
+      applicationStatus: truncate(violation.applicationStatus),
     });
-    this.context.recordTransfer?.(archive.size, (Date.now() - started) / 1000);
-    return pfn;
-  }
-
-  private recordTransfer(file: string, startedAt: number): void {
-    const seconds = (Date.now() - startedAt) / 1000;
-    void stat(file)
-      .then((info) => this.context.recordTransfer?.(info.size, seconds))
-      .catch(() => undefined);
+    await this.endStreams();
+    try {
+      await this.uploadOutputs({});
+    } catch (error) {
+      this.log.error({ err: error }, 'output sandbox upload failed');
+    }
+    await this.status.report({
+      status: 'Failed',
+      minorStatus: violation.minorStatus,
+      applicationStatus: truncate(violation.applicationStatus),
+    });
+    return 'Failed';
   }
 
   /**
@@ -385,7 +364,7 @@ class JobRun {
     await this.endStreams();
     let logs = '';
     try {
-      logs = await this.uploadLogsOnly();
+      logs = await this.transfer.uploadLogsOnly();
     } catch (error) {
       this.log.warn({ err: error }, 'log upload of a stopped job failed');
     }
@@ -394,16 +373,6 @@ class JobRun {
       applicationStatus: truncate(logs ? `${reason}; logs in ${logs}` : reason),
     });
     return this.reschedule('Job stopped by the pilot');
-  }
-
-  private async uploadLogsOnly(): Promise<string> {
-    const logs = (await readdir(this.folders.logs)).map((name) => `logs/${name}`);
-    const archive = await packSandbox({
-      sourceDir: this.folders.result,
-      members: logs,
-      outFile: join(this.folders.archives, 'stopped-logs'),
-    });
-    return this.uploadArchive(archive);
   }
 
   private async reschedule(minorStatus: string): Promise<JobOutcome> {
@@ -459,17 +428,10 @@ class JobRun {
   }
 
   private async collectHeartbeat() {
-    const usage = await measureProcessTree(this.payloadPids);
-    const disk = await statfs(this.folders.root).catch(() => undefined);
-    return {
-      LoadAverage: Number((loadavg()[0] ?? 0).toFixed(2)),
-      MemoryUsed: Math.round(usage.rssMb),
-      Vsize: Math.round(usage.vsizeMb),
-      AvailableDiskSpace: disk ? Math.floor((disk.bavail * disk.bsize) / 1e6) : undefined,
-      CPUConsumed: Math.round(usage.cpuSeconds),
-      WallClockTime: Math.round((Date.now() - this.startedAt) / 1000),
-      StandardOutput: this.stdout.tailText().slice(-2048) || undefined,
-    };
+    const data = this.guard.heartbeatData();
+    const tail = this.stdout.tailText().slice(-2048);
+    if (tail) data.StandardOutput = tail;
+    return data;
   }
 }
 
