@@ -97,7 +97,7 @@ describe('ctao-pilot exec', () => {
     const result = exec('echo.cwl');
     expect(result.status).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/inputs\.word/);
+    expect(result.stderr).toMatch(/missing required input `word`/);
   });
 
   it('exits 2 on an unknown flag', () => {
