@@ -1,6 +1,7 @@
 /**
- * Messages for rejected CWL documents. cwl-ts-auto's validation errors become one readable line:
- * its ValidationException is a tree, one branch per process class it tried, each with the field
+ * Messages for CWL documents and job files that cannot be loaded: unreadable files, YAML syntax
+ * errors and rejected documents. cwl-ts-auto's validation errors become one readable line: its
+ * ValidationException is a tree, one branch per process class it tried, each with the field
  * errors below it. Input types that name no known type are found here too, because cwl-ts-auto
  * accepts any name as a type reference.
  */
