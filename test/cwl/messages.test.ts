@@ -233,3 +233,30 @@ describe('unreadable file', () => {
     expect(result.stderr).toBe(`ctao-pilot exec: job file ${folder} is a folder, not a file\n`);
   });
 });
+
+describe('unknown option', () => {
+  it('names the option and prints usage', () => {
+    const result = exec('--bogus', 'ok.cwl', 'empty.yml');
+    const [firstLine, secondLine, thirdLine] = result.stderr.split('\n');
+
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(firstLine).toBe('ctao-pilot exec: unknown option --bogus');
+    expect(secondLine).toBe('');
+    expect(thirdLine).toBe('Usage: ctao-pilot exec [options] DOCUMENT [JOB]');
+  });
+
+  it('names an unknown short option', () => {
+    const result = exec('-hz', 'ok.cwl');
+
+    expect(result.status).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe('ctao-pilot exec: unknown option -z');
+  });
+
+  it('names an option given a value', () => {
+    const result = exec('--bogus=3', 'ok.cwl');
+
+    expect(result.status).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe('ctao-pilot exec: unknown option --bogus');
+  });
+});
