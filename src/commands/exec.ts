@@ -6,8 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-// NOTE: imported from the module itself because src/cwl/index.ts does not export these yet.
-import { describeReadError, describeYamlError } from '../cwl/load-errors.js';
+import { describeReadError, describeYamlError } from '../cwl/index.js';
 import { CwlUnsupportedError, CwlValidationError, PilotError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { attachProgressDisplay } from './exec-progress.js';

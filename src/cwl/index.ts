@@ -57,3 +57,4 @@ export interface RunDocumentResult {
 export { runDocument } from './run.js';
 export { formatProgressLine } from './workflow/progress.js';
 export type { ProgressSnapshot } from './workflow/progress.js';
+export { describeReadError, describeYamlError } from './load-errors.js';

@@ -247,11 +247,8 @@ outputs: []
     expect(result.status).toBe('success');
   });
 
-  it('reports Workflow as unsupported', async () => {
-    const run = scratch.run(
-      'workflow.cwl',
-      'class: Workflow\ninputs: []\noutputs: []\nsteps: []\n',
-    );
-    await expect(run).rejects.toThrow(/Workflow is not supported yet/);
+  it('reports Operation as unsupported', async () => {
+    const run = scratch.run('operation.cwl', 'class: Operation\ninputs: []\noutputs: []\n');
+    await expect(run).rejects.toThrow(/Operation/);
   });
 });
