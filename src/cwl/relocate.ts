@@ -19,7 +19,12 @@ export async function relocateOutputs(
 ): Promise<Record<string, unknown>> {
   const moved = new Map<string, string>();
   const realJobDir = await realpath(jobDir);
-  const state = { jobDir, realJobDir, outdir, moved };
+  // Real paths are resolved before anything moves, because a move breaks the other paths to
+  // the same entry, such as a staging link to a folder that a step updated in place.
+  const realPaths = new Map<string, string>();
+  await collectRealPaths(outputs, realPaths);
+  const byRealPath = new Map<string, string>();
+  const state = { jobDir, realJobDir, outdir, moved, realPaths, byRealPath };
   const relocated = (await relocateValue(outputs, state)) as Record<string, unknown>;
   await replaceOutsideLinks(outdir, [...moved.values()]);
   return (await finishValue(relocated)) as Record<string, unknown>;
@@ -32,6 +37,25 @@ interface RelocateState {
   realJobDir: string;
   /** Old path to new path of everything moved or copied so far. */
   moved: Map<string, string>;
+  /** Output path to its real path (symbolic links resolved), taken before the first move. */
+  realPaths: Map<string, string>;
+  /** Real path to new path of everything moved or copied so far. */
+  byRealPath: Map<string, string>;
+}
+
+async function collectRealPaths(value: unknown, realPaths: Map<string, string>): Promise<void> {
+  if (Array.isArray(value)) {
+    for (const item of value) await collectRealPaths(item, realPaths);
+    return;
+  }
+  if (!isObject(value)) return;
+  if (isFileLike(value) && typeof value.path === 'string' && !realPaths.has(value.path)) {
+    const real = await realpath(value.path).catch(() => undefined);
+    if (real !== undefined) realPaths.set(value.path, real);
+  }
+  for (const [key, field] of Object.entries(value)) {
+    if (key !== 'listing' || value.class !== 'Directory') await collectRealPaths(field, realPaths);
+  }
 }
 
 async function relocateValue(value: unknown, state: RelocateState): Promise<unknown> {
@@ -71,6 +95,14 @@ async function relocatePath(
     return current;
   }
 
+  // Two outputs that name the same real entry through different paths share one location.
+  const real = state.realPaths.get(source);
+  const shared = real === undefined ? undefined : findRelocatedReal(real, basename, state);
+  if (shared !== undefined) {
+    if (!renamed) state.moved.set(source, shared);
+    return shared;
+  }
+
   const relative = path.relative(state.jobDir, source);
   const underJob = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
   const target = underJob
@@ -89,7 +121,27 @@ async function relocatePath(
   if (movable) await moveEntry(current, target);
   else await cp(current, target, { recursive: true, dereference: true, force: true });
   if (!renamed) state.moved.set(source, target);
+  if (real !== undefined) state.byRealPath.set(real, target);
   return target;
+}
+
+/**
+ * Returns where the entry with real path `real` was relocated, directly or inside a relocated
+ * folder, if that location has the name `basename`. Returns undefined otherwise.
+ */
+function findRelocatedReal(
+  real: string,
+  basename: string,
+  state: RelocateState,
+): string | undefined {
+  const exact = state.byRealPath.get(real);
+  if (exact !== undefined && path.basename(exact) === basename) return exact;
+  for (const [fromReal, to] of state.byRealPath) {
+    if (!real.startsWith(fromReal + path.sep)) continue;
+    const candidate = path.join(to, path.relative(fromReal, real));
+    if (path.basename(candidate) === basename) return candidate;
+  }
+  return undefined;
 }
 
 /** Returns where `source` is now: where it or a folder above it was moved, else `source`. */
