@@ -123,6 +123,10 @@ export class Pilot {
       };
     });
     const { code, reason } = await Promise.race([work, deadline]);
+    if (code === PilotExitCode.Signalled && this.loop && this.loop.runningCount > 0) {
+      // The budget ran out before every payload ended: nothing of a job may outlive the pilot.
+      await this.loop.killAllNow();
+    }
 
     await this.heartbeats.stop();
     await this.finish(this.pilotStatus(code), reason);

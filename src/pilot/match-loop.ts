@@ -76,6 +76,11 @@ export class MatchLoop {
     this.wake?.();
   }
 
+  /** Sends SIGKILL to every process of every running job, for a pilot out of time. */
+  async killAllNow(): Promise<void> {
+    await Promise.all([...this.running.values()].map(({ job }) => job.killNow()));
+  }
+
   /** Runs until there is no more to do, waits for running jobs, and returns why it ended. */
   async run(): Promise<string> {
     const reason = await this.matchWhileUseful();

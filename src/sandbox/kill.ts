@@ -115,10 +115,11 @@ export class ProcessTreeKiller {
    * Ends every process of the job: SIGTERM to all, then a grace period during which new
    * processes also get SIGTERM, then a new scan, `cgroup.kill` and SIGKILL to all that remain.
    * Resolves when none remain or `killWaitMs` after SIGKILL, with the survivors listed.
+   * `graceMs` overrides the configured grace period; 0 sends SIGKILL at once.
    */
-  async kill(): Promise<KillResult> {
+  async kill(graceMs = this.graceMs): Promise<KillResult> {
     const terminated = new Set<number>();
-    const graceEnd = Date.now() + this.graceMs;
+    const graceEnd = Date.now() + graceMs;
     let remaining = await this.listJobProcesses();
     while (remaining.length > 0 && Date.now() < graceEnd) {
       for (const info of remaining) {

@@ -27,6 +27,8 @@ export interface RunningJob {
    * job rescheduled, with the logs so far uploaded. A job already past its payload finishes.
    */
   stop(reason: string): void;
+  /** Sends SIGKILL to every process of the job at once, when the pilot has no time left. */
+  killNow(): Promise<void>;
 }
 
 /** How a job ended, from the pilot's point of view. */
@@ -88,6 +90,9 @@ export function startJob(context: JobRunContext): RunningJob {
     stop(reason: string) {
       stopReason ??= reason;
       run?.stop(reason);
+    },
+    async killNow() {
+      await run?.killNow();
     },
   };
 }
@@ -162,6 +167,11 @@ class JobRun {
         await rm(this.folders.root, { recursive: true, force: true });
       }
     }
+  }
+
+  /** See {@link RunningJob.killNow}. */
+  killNow(): Promise<void> {
+    return this.guard.killNow();
   }
 
   /** Stops the job for the pilot's own reason; see {@link RunningJob.stop}. */

@@ -89,6 +89,12 @@ export class PayloadGuard {
     return data;
   }
 
+  /** Sends SIGKILL at once to every process of the job, for a pilot out of time. */
+  async killNow(): Promise<void> {
+    this.watchdog.stop();
+    await this.killer.kill(0);
+  }
+
   /** Stops the watchdog and ends every process of the job that is still running. */
   async finish(): Promise<void> {
     this.watchdog.stop();

@@ -137,6 +137,35 @@ describe('pilot signals', () => {
     expect(record?.reason).toMatch(/SIGTERM/);
   });
 
+  it('leaves sooner on a second signal', async () => {
+    service = await startReferenceService({ heartbeatInterval: 1 });
+    const stubborn = `
+cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: [sh, -c, "trap '' TERM; sleep 4731"]
+inputs: []
+outputs: []
+`;
+    const id = await service.submitJob({ workflow: stubborn });
+    const pilot = await startPilot({
+      service,
+      args: ['--signal-budget', '60', '--kill-grace', '60'],
+    });
+    const target = service;
+    await waitFor(() => target.getJob(id).minorStatus === 'Application');
+
+    const signalledAt = Date.now();
+    pilot.child.kill('SIGUSR1');
+    await sleep(500);
+    pilot.child.kill('SIGTERM');
+    const run = await pilot.done;
+
+    expect(run.exitCode).toBe(5);
+    expect(Date.now() - signalledAt).toBeLessThan(15_000);
+    expect(run.stderr).toMatch(/second signal/);
+    expect(await processesWith('sleep 4731')).toEqual([]);
+  });
+
   it('drains on the drain file and lets the job finish', async () => {
     service = await startReferenceService({ heartbeatInterval: 1 });
     const first = await service.submitJob({ workflow: SHARE_TOOL });
