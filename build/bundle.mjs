@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { lazyNodeFetch } from './lazy-node-fetch.mjs';
-import { uriJsEmptyHost } from './uri-js-empty-host.mjs';
+import { uriJsIpv6Check } from './uri-js-ipv6-check.mjs';
 
 const packageJson = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 const version = packageJson.version;
@@ -55,7 +55,7 @@ async function bundleProgram() {
     legalComments: 'none',
     sourcemap: false,
     define: { __PILOT_VERSION__: JSON.stringify(version) },
-    plugins: [lazyNodeFetch, uriJsEmptyHost],
+    plugins: [lazyNodeFetch, uriJsIpv6Check],
     logLevel: 'warning',
   });
   const code = result.outputFiles[0].text;

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { lazyNodeFetch } from '../../build/lazy-node-fetch.mjs';
-import { uriJsEmptyHost } from '../../build/uri-js-empty-host.mjs';
+import { uriJsIpv6Check } from '../../build/uri-js-ipv6-check.mjs';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -39,15 +39,18 @@ const URIS = [
   'http://192.168.000.001:8080/path?q=1#frag',
   'http://[2001:DB8:0:0:0:0:0:1]/x',
   'http://[fe80::1%25eth0]/',
+  'http://[::ffff:192.0.2.1]:8080/a',
+  'HTTP://User@Example.ORG:81/a/../b',
+  'http://edamontology.org/format_2330',
   'mailto:user@example.org',
   'relative/path#frag',
 ];
 
-describe('uri-js empty host patch', () => {
+describe('uri-js IPv6 check', () => {
   it('serializes like the original', async () => {
     const source = `const URI = require('uri-js');
       module.exports.roundTrip = (text) => URI.serialize(URI.parse(text));`;
-    const patched = await bundleAndLoad(source, [uriJsEmptyHost]);
+    const patched = await bundleAndLoad(source, [uriJsIpv6Check]);
     const original = require('uri-js') as {
       parse: (text: string) => object;
       serialize: (parts: object) => string;
@@ -61,7 +64,7 @@ describe('uri-js empty host patch', () => {
   it('serializes an empty host object', async () => {
     const source = `const URI = require('uri-js');
       module.exports.text = URI.serialize({ scheme: 'file', host: '', path: '/a b' });`;
-    const patched = await bundleAndLoad(source, [uriJsEmptyHost]);
+    const patched = await bundleAndLoad(source, [uriJsIpv6Check]);
     expect(patched.text).toBe('file:///a%20b');
   });
 });
