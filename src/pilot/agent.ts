@@ -46,6 +46,7 @@ export class Pilot {
   private signal: NodeJS.Signals | undefined;
   private signalDeadline: { at: number; expire: () => void } | undefined;
   private failure: string | undefined;
+  private loggedIn = false;
 
   constructor(
     private readonly config: PilotConfig,
@@ -66,6 +67,11 @@ export class Pilot {
   /** Jobs run so far, by outcome. */
   get jobs(): JobTally {
     return this.loop?.jobs ?? { Done: 0, Failed: 0, Rescheduled: 0, Killed: 0 };
+  }
+
+  /** The central-service client once the pilot has logged in, or undefined before. */
+  get serviceClient(): WmsClient | undefined {
+    return this.loggedIn ? this.client : undefined;
   }
 
   /** Reason the pilot failed, or undefined; printed as a last plain line on standard error. */
@@ -114,6 +120,7 @@ export class Pilot {
       this.failure = `login failed: ${describeError(error)}`;
       return PilotExitCode.ServiceUnavailable;
     }
+    this.loggedIn = true;
 
     const work = this.work();
     const deadline = new Promise<{ code: number; reason: string }>((resolve) => {
