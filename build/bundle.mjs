@@ -47,10 +47,11 @@ async function bundleProgram() {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // Minifying halves the text V8 scans and keeps in memory. Class names stay, because
-    // PilotError takes its `name` from the class.
-    minify: true,
-    keepNames: true,
+    // Whitespace and syntax minifying cuts the text V8 scans and keeps in memory by about a quarter.
+    // Identifiers keep their names: stack traces stay readable, PilotError takes its `name`
+    // from the class, and esbuild's keepNames would add a call to every function creation.
+    minifyWhitespace: true,
+    minifySyntax: true,
     charset: 'ascii',
     legalComments: 'none',
     sourcemap: false,
