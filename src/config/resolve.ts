@@ -18,6 +18,8 @@ import {
 export interface PilotConfig {
   serviceUrl: string;
   pilotStamp: string;
+  /** True when no stamp was configured and `pilotStamp` is a random one. */
+  pilotStampGenerated: boolean;
   /** Pilot secret, trimmed; never logged. */
   secret: string;
   /** Absolute work folder. */
@@ -284,6 +286,7 @@ function applyDefaults(input: PilotConfigInput): PilotConfig {
     ...input,
     serviceUrl,
     pilotStamp,
+    pilotStampGenerated: input.pilotStamp === undefined,
     logLevel,
     secret: readSecret(input),
     workDir,

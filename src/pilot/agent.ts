@@ -4,6 +4,7 @@ import { WmsError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { probeNode, type NodeProbe } from '../probe/index.js';
 import { PILOT_VERSION } from '../version.js';
+import { Journal, recoverJournal } from '../journal/index.js';
 import { WmsClient } from '../wms/index.js';
 import { HeartbeatLoop } from './heartbeat-loop.js';
 import { MatchLoop, type JobTally } from './match-loop.js';
@@ -47,14 +48,23 @@ export class Pilot {
   private signalDeadline: { at: number; expire: () => void } | undefined;
   private failure: string | undefined;
   private loggedIn = false;
+  private readonly journal: Journal;
+  private readonly config: PilotConfig;
 
   constructor(
-    private readonly config: PilotConfig,
+    config: PilotConfig,
     private readonly log: Logger,
   ) {
+    this.journal = Journal.open(config.workDir, log);
+    const earlierStamp = this.journal.pilotStamp;
+    // A pilot restarted on the same folder without a stamp of its own takes the stamp its
+    // jobs were matched under, since the service gives job tokens only to that pilot.
+    this.config =
+      config.pilotStampGenerated && earlierStamp ? { ...config, pilotStamp: earlierStamp } : config;
+    this.journal.start(this.config.pilotStamp);
     this.client = new WmsClient({
       baseUrl: config.serviceUrl,
-      pilotStamp: config.pilotStamp,
+      pilotStamp: this.config.pilotStamp,
       clientVersion: PILOT_VERSION,
       credentials: { kind: 'pilot-secret', secret: config.secret },
       caFile: config.caFile,
@@ -122,7 +132,7 @@ export class Pilot {
     }
     this.loggedIn = true;
 
-    const work = this.work();
+    const work = this.work(this.journal);
     const deadline = new Promise<{ code: number; reason: string }>((resolve) => {
       this.signalDeadline = {
         at: Infinity,
@@ -137,11 +147,14 @@ export class Pilot {
 
     await this.heartbeats.stop();
     await this.finish(this.pilotStatus(code), reason);
+    this.journal.close();
     return code;
   }
 
-  private async work(): Promise<{ code: number; reason: string }> {
+  private async work(journal: Journal): Promise<{ code: number; reason: string }> {
     try {
+      const recovered = await recoverJournal(journal, this.client, this.log);
+      if (recovered > 0) this.log.info({ jobs: recovered }, 'jobs of an earlier pilot delivered');
       const probe = await this.probe();
       await this.client.setPilotStatus({
         Status: 'Running',
@@ -156,6 +169,7 @@ export class Pilot {
         heartbeats: this.heartbeats,
         probe,
         budget,
+        journal,
         log: this.log,
       });
       if (this.signal !== undefined) this.loop.stop(`pilot stopped by ${this.signal}`, true);

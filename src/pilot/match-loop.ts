@@ -14,6 +14,7 @@ import {
   type RunningJob,
 } from '../wrapper/index.js';
 import { Backoff } from './backoff.js';
+import type { Journal } from '../journal/index.js';
 import type { HeartbeatLoop } from './heartbeat-loop.js';
 import { SlotPool, type SlotShare } from './slots.js';
 import type { WallTimeBudget } from './time-budget.js';
@@ -28,6 +29,7 @@ export interface MatchLoopContext {
   heartbeats: HeartbeatLoop;
   probe: NodeProbe;
   budget: WallTimeBudget;
+  journal: Journal;
   log: Logger;
 }
 
@@ -49,6 +51,7 @@ export class MatchLoop {
   private stopReason: string | undefined;
   private wake: (() => void) | undefined;
   private jobCount = 0;
+  private readonly deliveries = new Set<Promise<void>>();
   private lastRetryAfter: number | undefined;
 
   constructor(private readonly context: MatchLoopContext) {
@@ -89,7 +92,28 @@ export class MatchLoop {
       this.checkWallTime();
       await this.waitForChange(CHECK_INTERVAL_MS);
     }
+    await this.waitForDeliveries();
     return reason;
+  }
+
+  private trackDelivery(delivered: Promise<void>): void {
+    const tracked = delivered.finally(() => this.deliveries.delete(tracked));
+    this.deliveries.add(tracked);
+  }
+
+  /**
+   * Waits, within the service deadline, for finished jobs whose records or output sandbox
+   * are still being retried; what is left stays in the journal for the next pilot.
+   */
+  private async waitForDeliveries(): Promise<void> {
+    if (this.deliveries.size === 0) return;
+    const limitMs = this.context.config.serviceDeadline * 1000;
+    this.context.log.info({ jobs: this.deliveries.size }, 'waiting for pending job deliveries');
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, limitMs).unref());
+    await Promise.race([Promise.all(this.deliveries), timeout]);
+    if (this.deliveries.size > 0) {
+      this.context.log.warn({ jobs: this.deliveries.size }, 'job deliveries left in the journal');
+    }
   }
 
   private async matchWhileUseful(): Promise<string> {
@@ -176,6 +200,8 @@ export class MatchLoop {
       log,
       recordTransfer: (bytes, seconds) => this.context.budget.recordTransfer(bytes, seconds),
       guard: this.guardSettings(job, share),
+      journal: this.context.journal,
+      onDeliveryPending: (delivered) => this.trackDelivery(delivered),
     });
     this.running.set(job.job_id, { job: running, share });
     void running.outcome.then((outcome) => {

@@ -10,7 +10,9 @@ import { TailedFileStream } from './output-tail.js';
 import { makeJobFolders, type JobFolders } from './job-folders.js';
 import { PayloadGuard, type GuardSettings } from './payload-guard.js';
 import { SandboxTransfer } from './sandbox-transfer.js';
-import { StatusReporter } from './status-reporter.js';
+import { StatusReporter, statusAction, type StatusChange } from './status-reporter.js';
+import { JobOutbox, type Journal } from '../journal/index.js';
+import type { PackResult } from '../archive/index.js';
 import type { WatchdogViolation } from './watchdog.js';
 import { ProgressReporter } from './progress-reporter.js';
 
@@ -51,6 +53,10 @@ export interface JobRunContext {
   recordTransfer?: (bytes: number, seconds: number) => void;
   /** Watchdog and kill settings; the job's own limits are added from its requirements. */
   guard: GuardSettings;
+  /** The pilot's journal: every record and upload of the job goes through it. */
+  journal: Journal;
+  /** Receives a promise that settles once everything the job owes the service was sent. */
+  onDeliveryPending?: (delivered: Promise<void>) => void;
 }
 
 /** Stops a job early with a status and minor status that say why. */
@@ -109,8 +115,15 @@ async function openJobRun(context: JobRunContext, folders: JobFolders): Promise<
     join(folders.logs, 'wrapper.log'),
     job.job_id,
   );
-  const status = new StatusReporter(context.client, job.job_id, log);
-  return new JobRun(context, folders, status, log, closeLog);
+  context.journal.addJob(job.job_id, folders.root);
+  const outbox = new JobOutbox(
+    context.journal,
+    job.job_id,
+    context.client,
+    log,
+    context.recordTransfer,
+  );
+  return new JobRun(context, folders, outbox, log, closeLog);
 }
 
 class JobRun {
@@ -120,6 +133,7 @@ class JobRun {
   private readonly progress: ProgressReporter;
   private readonly transfer: SandboxTransfer;
   private readonly guard: PayloadGuard;
+  private readonly status: StatusReporter;
   private killed = false;
   private stopReason: string | undefined;
   private violation: WatchdogViolation | undefined;
@@ -128,11 +142,12 @@ class JobRun {
   constructor(
     private readonly context: JobRunContext,
     private readonly folders: JobFolders,
-    private readonly status: StatusReporter,
+    private readonly outbox: JobOutbox,
     private readonly log: Logger,
     private readonly closeLog: () => Promise<void>,
   ) {
-    this.progress = new ProgressReporter(status);
+    this.status = new StatusReporter(outbox);
+    this.progress = new ProgressReporter(this.status);
     this.stdout = new TailedFileStream(join(folders.logs, 'payload.stdout'));
     this.stderr = new TailedFileStream(join(folders.logs, 'payload.stderr'));
     this.transfer = new SandboxTransfer(
@@ -156,16 +171,26 @@ class JobRun {
     return this.context.job;
   }
 
-  /** Runs the job, then removes it from the heartbeat and cleans its folder. */
+  /**
+   * Runs the job, then removes it from the heartbeat. Its folder and journal entry stay until
+   * everything it owes the service was sent, which may happen after this returns.
+   */
   async executeAndClose(): Promise<JobOutcome> {
     try {
       return await this.execute();
     } finally {
       this.context.heartbeats.remove(this.job.job_id);
       await this.closeLog();
-      if (!this.context.keepJobDir) {
-        await rm(this.folders.root, { recursive: true, force: true });
-      }
+      const delivered = this.outbox.whenEmpty().then(() => this.closeJob());
+      this.context.onDeliveryPending?.(delivered);
+    }
+  }
+
+  private async closeJob(): Promise<void> {
+    this.outbox.dispose();
+    this.context.journal.closeJob(this.job.job_id);
+    if (!this.context.keepJobDir) {
+      await rm(this.folders.root, { recursive: true, force: true });
     }
   }
 
@@ -189,7 +214,10 @@ class JobRun {
       intervalSeconds: this.job.heartbeat_interval || 60,
       collect: () => this.collectHeartbeat(),
       onCommand: (command) => {
-        if (command.command === 'Kill') this.kill();
+        if (command.command !== 'Kill') return;
+        // A command is delivered once: it is on disk before it is acted on.
+        this.context.journal.addCommand(this.job.job_id, 'Kill');
+        this.kill();
       },
     });
 
@@ -301,42 +329,55 @@ class JobRun {
     failure: string | undefined,
   ): Promise<JobOutcome> {
     const succeeded = failure === undefined;
-    await this.status.report({
+    const completing: StatusChange = {
       status: 'Completing',
       minorStatus: succeeded
         ? 'Application Finished Successfully'
         : 'Application Finished With Errors',
       applicationStatus: succeeded ? 'Finished' : truncate(failure),
-    });
-    await this.endStreams();
-
-    try {
-      await this.uploadOutputs(result?.outputs ?? {});
-    } catch (error) {
-      this.log.error({ err: error }, 'output sandbox upload failed');
-      await this.status.report({
-        status: 'Failed',
-        minorStatus: 'Failed Uploading Output Sandbox',
-        applicationStatus: truncate(describeError(error)),
-      });
-      return 'Failed';
-    }
-
-    if (!succeeded) {
-      await this.status.report({
-        status: 'Failed',
-        minorStatus: 'Application Finished With Errors',
-      });
-      return 'Failed';
-    }
-    await this.status.report({ status: 'Done', minorStatus: 'Execution Complete' });
-    return 'Done';
+    };
+    const final: StatusChange = succeeded
+      ? { status: 'Done', minorStatus: 'Execution Complete' }
+      : { status: 'Failed', minorStatus: 'Application Finished With Errors' };
+    return this.shipAndEnd(result?.outputs ?? {}, completing, final);
   }
 
-  private async uploadOutputs(outputs: Record<string, unknown>): Promise<void> {
-    await this.status.report({ minorStatus: 'Uploading Output Sandbox' });
-    await this.transfer.uploadOutputs(outputs);
-    await this.status.report({ minorStatus: 'Output Sandbox Uploaded' });
+  /**
+   * Packs the output sandbox, then journals the whole end of the job at once: the
+   * Completing record, the upload, its assignment and the final status. From then on a
+   * crash of the pilot loses nothing: a restarted pilot sends what was not sent.
+   */
+  private async shipAndEnd(
+    outputs: Record<string, unknown>,
+    completing: StatusChange,
+    final: StatusChange,
+  ): Promise<JobOutcome> {
+    await this.endStreams();
+    let archive: PackResult;
+    try {
+      archive = await this.transfer.packOutputs(outputs);
+    } catch (error) {
+      this.log.error({ err: error }, 'output sandbox packing failed');
+      await this.outbox.enqueue([
+        statusAction(completing),
+        statusAction({
+          status: 'Failed',
+          minorStatus: 'Failed Uploading Output Sandbox',
+          applicationStatus: truncate(describeError(error)),
+        }),
+      ]);
+      return 'Failed';
+    }
+
+    await this.outbox.enqueue([
+      statusAction(completing),
+      statusAction({ minorStatus: 'Uploading Output Sandbox' }),
+      uploadAction(archive),
+      { kind: 'assign' },
+      statusAction({ minorStatus: 'Output Sandbox Uploaded' }),
+      statusAction(final),
+    ]);
+    return final.status === 'Done' ? 'Done' : 'Failed';
   }
 
   /**
@@ -344,23 +385,12 @@ class JobRun {
    * output sandbox, then it fails with the limit's minor status.
    */
   private async finishViolation(violation: WatchdogViolation): Promise<JobOutcome> {
-    await this.status.report({
-      status: 'Completing',
-      minorStatus: 'Application Finished With Errors',
-      applicationStatus: truncate(violation.applicationStatus),
-    });
-    await this.endStreams();
-    try {
-      await this.uploadOutputs({});
-    } catch (error) {
-      this.log.error({ err: error }, 'output sandbox upload failed');
-    }
-    await this.status.report({
-      status: 'Failed',
-      minorStatus: violation.minorStatus,
-      applicationStatus: truncate(violation.applicationStatus),
-    });
-    return 'Failed';
+    const applicationStatus = truncate(violation.applicationStatus);
+    return this.shipAndEnd(
+      {},
+      { status: 'Completing', minorStatus: 'Application Finished With Errors', applicationStatus },
+      { status: 'Failed', minorStatus: violation.minorStatus, applicationStatus },
+    );
   }
 
   /**
@@ -372,28 +402,21 @@ class JobRun {
     this.progress.stop();
     const reason = this.stopReason ?? 'pilot stopping';
     await this.endStreams();
-    let logs = '';
     try {
-      logs = await this.transfer.uploadLogsOnly();
+      const archive = await this.transfer.packLogsOnly();
+      await this.outbox.enqueue([uploadAction(archive)]);
     } catch (error) {
       this.log.warn({ err: error }, 'log upload of a stopped job failed');
     }
-    await this.status.report({
-      minorStatus: 'Job stopped by the pilot',
-      applicationStatus: truncate(logs ? `${reason}; logs in ${logs}` : reason),
-    });
-    return this.reschedule('Job stopped by the pilot');
-  }
-
-  private async reschedule(minorStatus: string): Promise<JobOutcome> {
-    try {
-      await this.context.client.reschedule([this.job.job_id]);
-      return 'Rescheduled';
-    } catch (error) {
-      this.log.error({ err: error }, 'reschedule failed');
-      await this.status.report({ status: 'Failed', minorStatus });
-      return 'Failed';
-    }
+    const logs = this.context.journal.job(this.job.job_id)?.uploadedPfn;
+    await this.outbox.enqueue([
+      statusAction({
+        minorStatus: 'Job stopped by the pilot',
+        applicationStatus: truncate(logs ? `${reason}; logs in ${logs}` : reason),
+      }),
+      { kind: 'reschedule' },
+    ]);
+    return 'Rescheduled';
   }
 
   private async stopEarly(stop: JobStop): Promise<JobOutcome> {
@@ -407,11 +430,11 @@ class JobRun {
       });
       return 'Failed';
     }
-    await this.status.report({
-      minorStatus: stop.minorStatus,
-      applicationStatus: truncate(stop.message),
-    });
-    return this.reschedule(stop.minorStatus);
+    await this.outbox.enqueue([
+      statusAction({ minorStatus: stop.minorStatus, applicationStatus: truncate(stop.message) }),
+      { kind: 'reschedule' },
+    ]);
+    return 'Rescheduled';
   }
 
   private kill(): void {
@@ -426,6 +449,7 @@ class JobRun {
     await this.endStreams();
     // The service has already set Killed; a record with a Status would queue another Kill.
     await this.status.report({ minorStatus: 'Received Kill signal' });
+    this.context.journal.markCommandDone(this.job.job_id, 'Kill');
     return 'Killed';
   }
 
@@ -443,6 +467,16 @@ class JobRun {
     if (tail) data.StandardOutput = tail;
     return data;
   }
+}
+
+function uploadAction(archive: PackResult) {
+  return {
+    kind: 'upload' as const,
+    archive: archive.path,
+    sha256: archive.sha256,
+    size: archive.size,
+    format: archive.format as 'tar.zst' | 'tar.bz2',
+  };
 }
 
 function truncate(text: string | undefined): string {

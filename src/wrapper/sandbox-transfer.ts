@@ -30,11 +30,8 @@ export class SandboxTransfer {
     }
   }
 
-  /**
-   * Writes `outputs.json`, packs it with the selected output files and every log, uploads
-   * the archive and assigns it to the job as its output sandbox.
-   */
-  async uploadOutputs(outputs: Record<string, unknown>): Promise<string> {
+  /** Writes `outputs.json` and packs it with the selected output files and every log. */
+  async packOutputs(outputs: Record<string, unknown>): Promise<PackResult> {
     const workflow = this.job.workflow;
     const prepared = prepareSandboxOutputs(
       outputs,
@@ -49,42 +46,23 @@ export class SandboxTransfer {
     await this.client.flushJobLog?.();
 
     const logs = await this.listLogs();
-    const archive = await packSandbox({
+    return packSandbox({
       sourceDir: this.folders.result,
       members: ['outputs.json', ...logs, ...prepared.members],
       outFile: join(this.folders.archives, 'output-sandbox'),
     });
-    const pfn = await this.upload(archive);
-    await this.client.assignOutputSandbox(this.job.job_id, pfn);
-    this.log.info({ pfn, bytes: archive.size }, 'output sandbox uploaded');
-    return pfn;
   }
 
-  /**
-   * Uploads the logs alone, without assigning them: used for a job that is rescheduled,
-   * whose next attempt assigns its own output sandbox.
-   */
-  async uploadLogsOnly(): Promise<string> {
-    const archive = await packSandbox({
+  /** Packs the logs alone, for a job that is rescheduled. */
+  async packLogsOnly(): Promise<PackResult> {
+    return packSandbox({
       sourceDir: this.folders.result,
       members: await this.listLogs(),
       outFile: join(this.folders.archives, 'stopped-logs'),
     });
-    return this.upload(archive);
   }
 
   private async listLogs(): Promise<string[]> {
     return (await readdir(this.folders.logs)).map((name) => `logs/${name}`);
-  }
-
-  private async upload(archive: PackResult): Promise<string> {
-    const started = Date.now();
-    const pfn = await this.client.uploadSandbox(this.job.job_id, archive.path, {
-      sha256: archive.sha256,
-      size: archive.size,
-      format: archive.format as 'tar.zst' | 'tar.bz2',
-    });
-    this.recordTransfer?.(archive.size, (Date.now() - started) / 1000);
-    return pfn;
   }
 }

@@ -1,10 +1,5 @@
-import type { Logger } from '../log.js';
-import type { JobBatchResult, JobId, StatusRecord } from '../wms/types.js';
-
-/** The part of the central-service client that status reporting uses. */
-export interface StatusSender {
-  sendStatus(records: Record<string, StatusRecord[]>): Promise<JobBatchResult>;
-}
+import type { JobOutbox, OutboxAction } from '../journal/index.js';
+import type { StatusRecord } from '../wms/types.js';
 
 /** Fields of one status change of a job. */
 export interface StatusChange {
@@ -14,51 +9,26 @@ export interface StatusChange {
 }
 
 /**
- * Sends a job's status records one after the other, in the order they were made. The service
- * keeps a transition it does not allow at the current state, so the job must walk its path
- * step by step and no record may overtake an earlier one.
+ * Turns a job's status changes into journalled status records, sent in the order they were
+ * made. The service keeps a transition it does not allow at the current state, so the job
+ * must walk its path step by step and no record may overtake an earlier one.
  */
 export class StatusReporter {
-  private chain: Promise<void> = Promise.resolve();
-  private last: StatusChange = {};
+  constructor(private readonly outbox: JobOutbox) {}
 
-  constructor(
-    private readonly sender: StatusSender,
-    private readonly jobId: JobId,
-    private readonly log: Logger,
-  ) {}
-
-  /** Status, minor status and application status last sent. */
-  get current(): StatusChange {
-    return { ...this.last };
-  }
-
-  /** Queues a record and resolves once it was sent (or its sending failed and was logged). */
+  /** Queues a record; resolves once it was sent, or once its sending waits for a retry. */
   report(change: StatusChange): Promise<void> {
-    this.last = {
-      status: change.status ?? this.last.status,
-      minorStatus: change.minorStatus ?? this.last.minorStatus,
-      applicationStatus: change.applicationStatus ?? this.last.applicationStatus,
-    };
-    const record: StatusRecord = { Source: 'JobWrapper' };
-    if (change.status !== undefined) record.Status = change.status;
-    if (change.minorStatus !== undefined) record.MinorStatus = change.minorStatus;
-    if (change.applicationStatus !== undefined) {
-      record.ApplicationStatus = change.applicationStatus.slice(0, 255);
-    }
-
-    this.chain = this.chain.then(() => this.send(record));
-    return this.chain;
+    return this.outbox.enqueue([statusAction(change)]);
   }
+}
 
-  private async send(record: StatusRecord): Promise<void> {
-    try {
-      const result = await this.sender.sendStatus({ [String(this.jobId)]: [record] });
-      const failure = result.failed[String(this.jobId)];
-      if (failure) this.log.warn({ record, detail: failure.detail }, 'status record rejected');
-      else this.log.debug({ record }, 'status sent');
-    } catch (error) {
-      this.log.error({ err: error, record }, 'status update failed');
-    }
+/** Builds the outbox action of one status change, with `Source` JobWrapper. */
+export function statusAction(change: StatusChange): OutboxAction {
+  const record: StatusRecord = { Source: 'JobWrapper' };
+  if (change.status !== undefined) record.Status = change.status;
+  if (change.minorStatus !== undefined) record.MinorStatus = change.minorStatus;
+  if (change.applicationStatus !== undefined) {
+    record.ApplicationStatus = change.applicationStatus.slice(0, 255);
   }
+  return { kind: 'status', record };
 }
