@@ -53,6 +53,8 @@ export interface PilotConfigInput {
   minRunningDiskMb?: number;
   maxJobDirMb?: number;
   killGrace?: number;
+  blackHoleJobs?: number;
+  blackHoleSeconds?: number;
   logLevel?: string;
   logFile?: string;
 }
@@ -177,6 +179,18 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: 'seconds',
     min: 0,
     doc: 'seconds between TERM and KILL when a payload is stopped (default: 10)',
+  },
+  {
+    key: 'blackHoleJobs',
+    kind: 'integer',
+    min: 0,
+    doc: 'stop as a black hole after this many jobs in a row fail soon after starting; 0 disables (default: 5)',
+  },
+  {
+    key: 'blackHoleSeconds',
+    kind: 'seconds',
+    min: 1,
+    doc: 'a failure within this many seconds of the job start counts towards the black-hole guard (default: 120)',
   },
   { key: 'keepJobDirs', kind: 'boolean', doc: 'keep job folders after upload (default: false)' },
   { key: 'caFile', kind: 'string', doc: 'PEM file of certificate authorities for https' },

@@ -64,6 +64,10 @@ export interface PilotConfig {
   maxJobDirMb: number;
   /** Seconds between TERM and KILL. */
   killGrace: number;
+  /** Fast failures in a row that make the pilot stop as a black hole; 0 disables. */
+  blackHoleJobs: number;
+  /** A failure within this many seconds of the job's start is a fast failure. */
+  blackHoleSeconds: number;
   logLevel: string;
   logFile: string | undefined;
 }
@@ -92,6 +96,8 @@ const DEFAULTS = {
   minRunningDiskMb: 1000,
   maxJobDirMb: 0,
   killGrace: 10,
+  blackHoleJobs: 5,
+  blackHoleSeconds: 120,
   logLevel: 'info',
 };
 
@@ -384,4 +390,5 @@ export const EXIT_CODE_HELP = [
   '  3  the central service was unreachable or refused the credentials',
   '  4  the central service refused this pilot version',
   '  5  stopped by a signal (TERM, INT, HUP, USR1, USR2, XCPU); unfinished jobs rescheduled',
+  '  6  stopped as a black hole: jobs kept failing soon after they started',
 ];

@@ -20,6 +20,7 @@ export const PilotExitCode = {
   ServiceUnavailable: 3,
   VersionRefused: 4,
   Signalled: 5,
+  BlackHole: 6,
 } as const;
 
 /** Signals a batch system sends to end or warn a job; each one stops the pilot. */
@@ -175,6 +176,11 @@ export class Pilot {
       if (this.signal !== undefined) this.loop.stop(`pilot stopped by ${this.signal}`, true);
       const reason = await this.loop.run();
       if (this.signal !== undefined) return this.signalOutcome('all jobs stopped');
+      const blackHole = this.loop.blackHoleEvidence;
+      if (blackHole !== undefined) {
+        this.failure = `stopped as a black hole: ${blackHole}`;
+        return { code: PilotExitCode.BlackHole, reason: this.failure };
+      }
       return { code: PilotExitCode.Finished, reason };
     } catch (error) {
       const refused = error instanceof WmsError && error.code === 'WMS_VERSION_REFUSED';

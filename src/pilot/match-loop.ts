@@ -52,6 +52,8 @@ export class MatchLoop {
   private wake: (() => void) | undefined;
   private jobCount = 0;
   private readonly deliveries = new Set<Promise<void>>();
+  private fastFailures: { jobId: number; seconds: number }[] = [];
+  private blackHole: string | undefined;
   private lastRetryAfter: number | undefined;
 
   constructor(private readonly context: MatchLoopContext) {
@@ -63,6 +65,11 @@ export class MatchLoop {
   /** Jobs run so far, by outcome. */
   get jobs(): JobTally {
     return { ...this.tally };
+  }
+
+  /** The evidence, when the pilot stopped because its jobs kept failing fast. */
+  get blackHoleEvidence(): string | undefined {
+    return this.blackHole;
   }
 
   /** Number of jobs running now. */
@@ -204,13 +211,35 @@ export class MatchLoop {
       onDeliveryPending: (delivered) => this.trackDelivery(delivered),
     });
     this.running.set(job.job_id, { job: running, share });
+    const startedAt = Date.now();
     void running.outcome.then((outcome) => {
       this.running.delete(job.job_id);
       this.pool.release(share);
       this.tally[outcome] += 1;
       log.info({ outcome }, 'job finished');
+      this.checkBlackHole(job.job_id, outcome, (Date.now() - startedAt) / 1000);
       this.wake?.();
     });
+  }
+
+  /**
+   * Counts jobs that fail soon after they start; after too many in a row the node is taken
+   * for a black hole: the pilot stops matching and stops what it still runs.
+   */
+  private checkBlackHole(jobId: number, outcome: JobOutcome, seconds: number): void {
+    const { blackHoleJobs, blackHoleSeconds } = this.context.config;
+    if (blackHoleJobs === 0 || this.blackHole !== undefined) return;
+    if (outcome !== 'Failed' || seconds > blackHoleSeconds) {
+      this.fastFailures = [];
+      return;
+    }
+    this.fastFailures.push({ jobId, seconds: Math.round(seconds) });
+    if (this.fastFailures.length < blackHoleJobs) return;
+
+    const evidence = this.fastFailures.map((failure) => `${failure.jobId} (${failure.seconds} s)`);
+    this.blackHole = `${this.fastFailures.length} jobs in a row failed within ${blackHoleSeconds} s of starting: ${evidence.join(', ')}`;
+    this.context.log.error({ jobs: this.fastFailures }, 'black hole suspected; stopping');
+    this.stop(`black hole: ${this.blackHole}`, true);
   }
 
   /**

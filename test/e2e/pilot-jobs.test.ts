@@ -39,6 +39,31 @@ inputs: []
 outputs: []
 `;
 
+const TWO_STEP_WORKFLOW = `
+cwlVersion: v1.2
+class: Workflow
+inputs: []
+outputs:
+  second: {type: File, outputSource: second/out}
+steps:
+  first:
+    run:
+      class: CommandLineTool
+      baseCommand: [sh, -c, 'sleep 1; echo one']
+      inputs: []
+      outputs: {out: stdout}
+    in: []
+    out: [out]
+  second:
+    run:
+      class: CommandLineTool
+      baseCommand: cat
+      inputs: {text: {type: File, inputBinding: {position: 1}}}
+      outputs: {out: stdout}
+    in: {text: first/out}
+    out: [out]
+`;
+
 let service: ReferenceService | undefined;
 
 afterEach(async () => {
@@ -120,6 +145,47 @@ describe('pilot job outcomes', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(service.getJob(id).status).toBe('Killed');
     expect(service.getJob(id).minorStatus).toBe('Received Kill signal');
+  });
+});
+
+describe('pilot workflow jobs', () => {
+  it('reports step progress in the application status', async () => {
+    service = await startReferenceService();
+    const id = await service.submitJob({ workflow: TWO_STEP_WORKFLOW });
+
+    const run = await runPilot({ service });
+
+    expect(run.exitCode).toBe(0);
+    const job = service.getJob(id);
+    expect(job.status).toBe('Done');
+    const progress = job.history.map((entry) => entry.applicationStatus);
+    expect(progress.some((text) => /step/.test(text))).toBe(true);
+    const outputs = await unpackOutputSandbox(service, job.outputSandboxes[0] as string);
+    expect(outputs.outputs.second).toMatchObject({ class: 'File', size: 4 });
+  });
+});
+
+describe('pilot black-hole guard', () => {
+  it('stops after jobs keep failing fast', async () => {
+    service = await startReferenceService();
+    const ids: number[] = [];
+    for (let index = 0; index < 6; index += 1) {
+      ids.push(await service.submitJob({ workflow: FAILING_TOOL }));
+    }
+
+    const run = await runPilot({
+      service,
+      args: ['--cores', '1', '--black-hole-jobs', '3', '--black-hole-seconds', '60'],
+    });
+
+    expect(run.exitCode).toBe(6);
+    const statuses = ids.map((id) => service?.getJob(id).status);
+    expect(statuses.filter((status) => status === 'Failed')).toHaveLength(3);
+    expect(statuses.filter((status) => status === 'Waiting')).toHaveLength(3);
+    const record = [...service.pilots.values()][0];
+    expect(record?.status).toBe('Failed');
+    expect(record?.reason).toMatch(/black hole: 3 jobs in a row failed/);
+    expect(run.stderr).toMatch(/stopped as a black hole/);
   });
 });
 
