@@ -3,6 +3,7 @@ import { formatRunHelp, resolveConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { Pilot, PilotExitCode, STOP_SIGNALS } from '../pilot/index.js';
+import { DEFAULT_FLUSH_DEADLINE_MS, LogShipper } from '../pilot/log-shipper.js';
 import { PassThrough } from 'node:stream';
 
 /** Runs `ctao-pilot run`: resolves the configuration and starts the pilot. */
@@ -29,11 +30,19 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
 
   const pilot = new Pilot(config, log);
+  const shipper = new LogShipper({
+    client: () => pilot.serviceClient,
+    log,
+    secrets: [config.secret],
+  });
+  destination.pipe(shipper);
   const onSignal = (signal: NodeJS.Signals) => pilot.handleSignal(signal);
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
   const code = await pilot.run();
   for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+  await shipper.flush(DEFAULT_FLUSH_DEADLINE_MS);
+  shipper.close();
   // Payloads or transfers cut off by the signal budget may still hold the event loop; the
   // pilot has reported what it could, so it leaves at once.
   setTimeout(() => process.exit(code), 500).unref();

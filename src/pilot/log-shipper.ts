@@ -72,7 +72,11 @@ const JWT_PATTERN = /eyJ[\w-]+\.[\w-]+\.[\w-]*/g;
 const BEARER_PATTERN = /\b(bearer)\s+[\w.~+/=-]+/gi;
 const REDACTED = '[redacted]';
 
-/** Replaces bearer tokens, JWTs and each of `secrets` (also in JSON-escaped form) in `text`. */
+/**
+ * Replaces bearer tokens, JWTs and each of `secrets` (also in JSON-escaped form) in `text`.
+ * NOTE: an opaque token that is not a JWT passes unless it follows `Bearer`, sits under a
+ * field that pino redacts, or is one of `secrets`.
+ */
 export function scrubSecrets(text: string, secrets: readonly string[] = []): string {
   let scrubbed = text;
   for (const secret of secrets) {
