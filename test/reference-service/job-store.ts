@@ -30,6 +30,9 @@ export interface NewJob {
 
 const FINAL_STATES = new Set(['Done', 'Completed', 'Failed', 'Killed', 'Deleted']);
 
+/** Final states a pilot's status record can set, the ones exactly-once accounting counts. */
+const PILOT_FINAL_STATES = new Set(['Done', 'Completed', 'Failed', 'Killed']);
+
 /** In-memory job table with DIRAC's rules for status records, commands and reschedules. */
 export class JobStore {
   private readonly jobs = new Map<number, JobState>();
@@ -57,6 +60,7 @@ export class JobStore {
       lastHeartbeatMicros: undefined,
       lastHeartbeat: {},
       outputSandboxes: [],
+      finalStatusRecords: 0,
       metadata: {},
       rescheduleCount: 0,
       commands: [],
@@ -95,8 +99,9 @@ export class JobStore {
    * than the newest one already stored change Status, MinorStatus or ApplicationStatus, in
    * time order. A Status that the state machine does not allow keeps the current state, and
    * its record's Source gets ` (SM)` appended. Returns the attributes the update set.
+   * With `fromClient`, records that set a final state are counted in `finalStatusRecords`.
    */
-  applyRecords(job: JobState, records: StatusRecord[]): ChangedAttributes {
+  applyRecords(job: JobState, records: StatusRecord[], fromClient = false): ChangedAttributes {
     const sorted = [...records].sort((a, b) => a.micros - b.micros);
     const newest = job.newestRecordMicros;
     const changed: ChangedAttributes = {};
@@ -105,6 +110,9 @@ export class JobStore {
     for (const record of sorted) {
       if (record.micros > newest) {
         status = this.applyNewerRecord(job, record, status, changed);
+        if (fromClient && record.Status === status && PILOT_FINAL_STATES.has(status)) {
+          job.finalStatusRecords += 1;
+        }
       }
       job.history.push({
         status: record.Status ?? 'idem',
@@ -257,6 +265,7 @@ export function viewJob(job: JobState): JobView {
     heartbeats: job.heartbeats,
     lastHeartbeat: job.lastHeartbeat,
     outputSandboxes: job.outputSandboxes,
+    finalStatusRecords: job.finalStatusRecords,
     inputSandbox: job.inputSandbox,
     metadata: job.metadata,
     rescheduleCount: job.rescheduleCount,

@@ -78,7 +78,7 @@ function patchJobStatus(request: RouteRequest, context: ServiceContext) {
       failed[String(jobId)] = { detail: 'Not found' };
       continue;
     }
-    success[String(jobId)] = context.jobs.applyRecords(job, records);
+    success[String(jobId)] = context.jobs.applyRecords(job, records, true);
   }
   if (Object.keys(success).length === 0) {
     throw new HttpError(404, { success, failed });

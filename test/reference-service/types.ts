@@ -73,6 +73,11 @@ export interface JobState {
   /** Values of the last heartbeat, by key. */
   lastHeartbeat: Record<string, unknown>;
   outputSandboxes: string[];
+  /**
+   * Records of `PATCH /api/jobs/status` that set Done, Completed, Failed or Killed, counting
+   * only records newer than every earlier one and allowed by the state machine.
+   */
+  finalStatusRecords: number;
   metadata: Record<string, unknown>;
   rescheduleCount: number;
   commands: JobCommand[];
@@ -91,6 +96,8 @@ export interface JobView {
   heartbeats: number;
   lastHeartbeat: Record<string, unknown>;
   outputSandboxes: string[];
+  /** Records of the status route that set a final state; see `JobState`. */
+  finalStatusRecords: number;
   inputSandbox: string[];
   metadata: Record<string, unknown>;
   rescheduleCount: number;
