@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 import type { Logger } from '../../src/log.js';
+import type { FaultOptions } from './faults.js';
 import type { JobStore } from './job-store.js';
 import type { SandboxStore } from './sandbox-store.js';
 import type { TokenClaims, TokenIssuer, TokenKind } from './tokens.js';
@@ -35,6 +36,8 @@ export interface ReferenceServiceOptions {
   clockOffsetSeconds?: number;
   /** Log every request to standard error; default false. */
   log?: boolean;
+  /** Faults to inject from the start; default none. `setFaults` changes them later. */
+  faults?: FaultOptions;
 }
 
 /** Options with their defaults applied. */
@@ -93,6 +96,11 @@ export interface RouteRequest {
   body: Buffer;
   /** Claims of the bearer token, on routes that need one. */
   claims: TokenClaims | undefined;
+  /**
+   * Seconds until the presigned URLs this request issues expire: 300, as DiracX sets it,
+   * unless an `expire` fault shortens it. 0 issues them already expired.
+   */
+  presignedUrlSeconds: number;
 }
 
 /** What a handler returns: a JSON value, raw bytes, or no body. */
@@ -111,6 +119,8 @@ export interface Route {
   pattern: RegExp;
   /** Token kinds accepted; empty for routes without `Authorization`. */
   tokenKinds: TokenKind[];
+  /** True for routes that return presigned URLs, the only ones an `expire` fault applies to. */
+  issuesPresignedUrls?: boolean;
   /** Largest accepted body, in bytes; default 16 MiB. */
   maxBodyBytes?: number;
   handle(request: RouteRequest, context: ServiceContext): RouteResponse | Promise<RouteResponse>;

@@ -2,7 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { createLogger, silentLogger } from '../../src/log.js';
+import { auditJobs, type AuditFinding } from './audit.js';
 import type { ReferenceServiceOptions, ResolvedOptions, ServiceContext } from './context.js';
+import type { FaultKind, FaultOptions } from './faults.js';
 import { JobStore, viewJob } from './job-store.js';
 import { userTokens } from './routes-auth.js';
 import { authRoutes } from './routes-auth.js';
@@ -17,6 +19,9 @@ import type { JobSpec, JobView, PilotRecord } from './types.js';
 export type { ReferenceServiceOptions } from './context.js';
 export type { JobRequirements, JobSpec, JobView, PilotRecord, HistoryEntry } from './types.js';
 export type { TokenResponse } from './tokens.js';
+export type { AuditFinding, AuditProblem } from './audit.js';
+export type { FaultKind, FaultOptions, FaultRule } from './faults.js';
+export { FAULT_KINDS } from './faults.js';
 
 /** Options of `addPilotSecret`. */
 export interface PilotSecretOptions {
@@ -242,6 +247,29 @@ export class ReferenceService {
   requestCounts(): Record<string, number> {
     return Object.fromEntries(this.dispatcher.counts);
   }
+
+  /**
+   * Replaces the fault options, or turns faults off with undefined, while the service runs.
+   * Restarts every random sequence from the seed; `faultCounts` keeps counting. Throws on an
+   * invalid option or an unknown route name.
+   */
+  setFaults(options: FaultOptions | undefined): void {
+    this.dispatcher.faults.set(options);
+  }
+
+  /** Faults injected since the start, per route name and kind; routes without any are left out. */
+  faultCounts(): Record<string, Record<FaultKind, number>> {
+    return structuredClone(Object.fromEntries(this.dispatcher.faults.counts));
+  }
+
+  /**
+   * Returns the jobs whose results were lost or duplicated: more than one final status
+   * record, more than one output sandbox, Done without an output sandbox, or no final status.
+   * An empty list means every job's result arrived exactly once.
+   */
+  audit(): AuditFinding[] {
+    return auditJobs(this.context.jobs.all());
+  }
 }
 
 /** Starts a reference central service on loopback and resolves once it listens. */
@@ -254,6 +282,7 @@ export async function startReferenceService(
     [...authRoutes, ...pilotRoutes, ...jobRoutes, ...sandboxRoutes],
     context,
   );
+  dispatcher.faults.set(options.faults);
   const server = createServer((request, response) => void dispatcher.handle(request, response));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -96,6 +96,40 @@ describe('reference service command', () => {
     expect(summary.jobs[0].status).toBe('Waiting');
   });
 
+  it('injects the faults of --faults and counts them', async () => {
+    const jobs = await writeJobFiles();
+    const started = await startMain([
+      '--jobs',
+      jobs,
+      '--faults',
+      'rate=1,kinds=error,statuses=503',
+      '--route-faults',
+      'rate=0,routes=GET /api/health/ready',
+    ]);
+    const rest = collectStdout(child!);
+    const live = await fetch(`${started.url}/api/health/live`);
+    const ready = await fetch(`${started.url}/api/health/ready`);
+
+    expect(live.status).toBe(503);
+    expect(ready.status).toBe(200);
+    child!.kill('SIGTERM');
+    const summary = JSON.parse((await rest).at(-1) as string);
+    expect(summary.faults['GET /api/health/live'].error).toBe(1);
+    expect(summary.audit).toHaveLength(3);
+  });
+
+  it('exits with 2 for an invalid --faults', async () => {
+    child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--jobs', folder, '--faults', 'x'], {
+      cwd: REPOSITORY,
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child!.once('exit', resolve));
+
+    expect(code).toBe(2);
+    expect(stderr).toContain('--faults item "x" has no key');
+  });
+
   it('exits with 2 without --jobs', async () => {
     child = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: REPOSITORY });
     let stderr = '';

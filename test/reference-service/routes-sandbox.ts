@@ -48,7 +48,11 @@ function getSandboxUrl(request: RouteRequest, context: ServiceContext) {
   checkJobScope(claimsOf(request), context, pfn);
   return {
     status: 200,
-    json: { url: downloadUrl(context, key), expires_in: PRESIGNED_URL_SECONDS },
+    // expires_in stays 300 under an expire fault, so the client learns of it from storage.
+    json: {
+      url: downloadUrl(context, key, request.presignedUrlSeconds),
+      expires_in: PRESIGNED_URL_SECONDS,
+    },
   };
 }
 
@@ -98,8 +102,11 @@ function initiateUpload(request: RouteRequest, context: ServiceContext) {
   }
 
   const checksumBase64 = Buffer.from(upload.checksum, 'hex').toString('base64');
+  const nowMillis = context.nowMicros() / 1000;
+  const lifetimeSeconds = request.presignedUrlSeconds;
+  // Lifetime 0, from an expire fault, signs a policy that ended a second before it was issued.
   const expiration = new Date(
-    context.nowMicros() / 1000 + PRESIGNED_URL_SECONDS * 1000,
+    lifetimeSeconds > 0 ? nowMillis + lifetimeSeconds * 1000 : nowMillis - 1000,
   ).toISOString();
   const signed = context.sandboxes.signPolicy({
     expiration,
@@ -154,6 +161,7 @@ export const sandboxRoutes: Route[] = [
     method: 'GET',
     pattern: /^\/api\/jobs\/sandbox$/,
     tokenKinds: ['job', 'user'],
+    issuesPresignedUrls: true,
     handle: getSandboxUrl,
   },
   {
@@ -161,6 +169,7 @@ export const sandboxRoutes: Route[] = [
     method: 'POST',
     pattern: /^\/api\/jobs\/sandbox$/,
     tokenKinds: ['job', 'user'],
+    issuesPresignedUrls: true,
     handle: initiateUpload,
   },
   {

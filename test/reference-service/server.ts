@@ -1,21 +1,43 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Route, RouteRequest, RouteResponse, ServiceContext } from './context.js';
+import { FaultInjector, type InjectedFault } from './faults.js';
 import { HttpError, readBody } from './http-util.js';
+import { PRESIGNED_URL_SECONDS } from './sandbox-store.js';
 import type { TokenClaims } from './tokens.js';
 
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** What the log line of a request needs. The path leaves out the query, which may be signed. */
+interface Exchange {
+  path: string;
+  routeName: string;
+  fault?: InjectedFault;
+  /** `Date.now()` when the request arrived. */
+  started: number;
+}
+
+const ERROR_TEXTS: Record<number, string> = {
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
 
 /** Routes every request of the service, counts requests per route and writes the responses. */
 export class Dispatcher {
   /** Requests received per route name; unknown paths count under `unmatched`. */
   readonly counts = new Map<string, number>();
+  /** Faults drawn for requests, off until `faults.set` is called. */
+  readonly faults: FaultInjector;
   private readonly routes: Route[];
   private readonly context: ServiceContext;
 
   constructor(routes: Route[], context: ServiceContext) {
     this.routes = routes;
     this.context = context;
+    this.faults = new FaultInjector(routes.map((route) => route.name));
   }
 
   /** Handles one HTTP request from start to end; never rejects. */
@@ -23,18 +45,46 @@ export class Dispatcher {
     const started = Date.now();
     const url = new URL(request.url ?? '/', 'http://service');
     let routeName = 'unmatched';
+    let fault: InjectedFault | undefined;
     let answer: RouteResponse;
     try {
       const { route, params } = this.findRoute(request.method ?? 'GET', url.pathname);
       routeName = route.name;
       this.count(routeName);
-      // Fault injection, when it exists, runs here: after routing, before the handler.
-      answer = await this.runRoute(route, params, request, url);
+      fault = this.faults.draw(route);
+      if (fault?.kind === 'drop') {
+        this.resetConnection(request, { path: url.pathname, routeName, fault, started });
+        return;
+      }
+      answer = await this.answerWithFault(route, params, request, url, fault);
     } catch (error) {
       if (routeName === 'unmatched') {
         this.count(routeName);
       }
       answer = this.answerForError(error, routeName);
+    }
+    await this.deliver(request, response, answer, {
+      path: url.pathname,
+      routeName,
+      fault,
+      started,
+    });
+  }
+
+  /** Sends a response as its fault requires: never for `lost`, late for `delay`, else now. */
+  private async deliver(
+    request: IncomingMessage,
+    response: ServerResponse,
+    answer: RouteResponse,
+    exchange: Exchange,
+  ): Promise<void> {
+    const fault = exchange.fault;
+    if (fault?.kind === 'lost') {
+      this.resetConnection(request, exchange);
+      return;
+    }
+    if (fault?.kind === 'delay') {
+      await sleep(fault.delayMs, undefined, { ref: false });
     }
     if (!request.readableEnded) {
       request.resume();
@@ -43,12 +93,52 @@ export class Dispatcher {
     this.context.log.info(
       {
         method: request.method,
-        path: url.pathname,
-        route: routeName,
+        path: exchange.path,
+        route: exchange.routeName,
         status: answer.status,
-        durationMs: Date.now() - started,
+        durationMs: Date.now() - exchange.started,
+        fault: fault?.kind,
       },
       'request handled',
+    );
+  }
+
+  /**
+   * Runs the route, unless the fault replaces it: `error` and `unauthorized` respond without
+   * acting, and `expire` shortens the lifetime of the presigned URLs the route issues.
+   */
+  private async answerWithFault(
+    route: Route,
+    params: Record<string, string>,
+    request: IncomingMessage,
+    url: URL,
+    fault: InjectedFault | undefined,
+  ): Promise<RouteResponse> {
+    if (fault?.kind === 'error') {
+      return faultErrorResponse(fault.status, fault.retryAfterSeconds);
+    }
+    if (fault?.kind === 'unauthorized') {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+      if (match) {
+        this.context.tokens.expireEarly(match[1] as string);
+      }
+      throw new HttpError(401, 'Token expired', { headers: { 'WWW-Authenticate': 'Bearer' } });
+    }
+    const urlSeconds = fault?.kind === 'expire' ? fault.urlLifetimeSeconds : PRESIGNED_URL_SECONDS;
+    return this.runRoute(route, params, request, url, urlSeconds);
+  }
+
+  /** Resets the TCP connection, so the client receives no response at all. */
+  private resetConnection(request: IncomingMessage, exchange: Exchange): void {
+    request.socket.resetAndDestroy();
+    this.context.log.info(
+      {
+        method: request.method,
+        path: exchange.path,
+        route: exchange.routeName,
+        fault: exchange.fault?.kind,
+      },
+      'request connection reset',
     );
   }
 
@@ -75,6 +165,7 @@ export class Dispatcher {
     params: Record<string, string>,
     request: IncomingMessage,
     url: URL,
+    presignedUrlSeconds: number,
   ): Promise<RouteResponse> {
     // The body is read before any check, so that an early error response never leaves unread
     // bytes on a keep-alive connection.
@@ -89,6 +180,7 @@ export class Dispatcher {
       params,
       body,
       claims,
+      presignedUrlSeconds,
     };
     return route.handle(routeRequest, this.context);
   }
@@ -162,6 +254,18 @@ export class Dispatcher {
   private count(routeName: string): void {
     this.counts.set(routeName, (this.counts.get(routeName) ?? 0) + 1);
   }
+}
+
+/** Builds the response of an `error` fault: a bare text body, or JSON with `Retry-After` on 429. */
+function faultErrorResponse(status: number, retryAfterSeconds: number): RouteResponse {
+  if (status === 429) {
+    return {
+      status,
+      json: { detail: 'Too Many Requests' },
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    };
+  }
+  return { status, raw: ERROR_TEXTS[status] ?? 'Error' };
 }
 
 /** Compares two dotted versions numerically; a missing component counts as 0. */

@@ -60,9 +60,20 @@ function safeEqual(left: string, right: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Builds a presigned download URL for an object key, valid for 300 s. */
-export function downloadUrl(context: ServiceContext, key: string): string {
-  const date = Math.floor(context.nowMicros() / 1_000_000);
+/**
+ * Builds a presigned download URL for an object key, valid for `lifetimeSeconds` (default
+ * 300). A shorter lifetime keeps DiracX's `X-Amz-Expires` and dates the URL back instead, like
+ * a URL signed by a service whose clock runs behind the storage's. Lifetime 0 gives a URL
+ * that expired a second before it was issued.
+ */
+export function downloadUrl(
+  context: ServiceContext,
+  key: string,
+  lifetimeSeconds = PRESIGNED_URL_SECONDS,
+): string {
+  const now = Math.floor(context.nowMicros() / 1_000_000);
+  const deadline = lifetimeSeconds > 0 ? now + lifetimeSeconds : now - 1;
+  const date = deadline - PRESIGNED_URL_SECONDS;
   const signature = context.sandboxes.sign(`GET\n${key}\n${date}\n${PRESIGNED_URL_SECONDS}`);
   const query = new URLSearchParams({
     'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',

@@ -54,6 +54,8 @@ function decodeSegment(segment: string): unknown {
 export class TokenIssuer {
   private readonly key = randomBytes(32);
   private readonly refreshStates = new Map<string, 'active' | 'used'>();
+  /** Ids (`jti`) of tokens expired early by `expireEarly`. */
+  private readonly expiredEarly = new Set<string>();
   private readonly nowSeconds: () => number;
 
   constructor(nowSeconds: () => number) {
@@ -96,10 +98,24 @@ export class TokenIssuer {
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
       throw new HttpError(401, 'Invalid JWT: signature does not match');
     }
-    if (claims.exp <= this.nowSeconds()) {
+    if (claims.exp <= this.nowSeconds() || this.expiredEarly.has(claims.jti)) {
       throw new HttpError(401, 'Token expired');
     }
     return claims;
+  }
+
+  /**
+   * Makes a valid token count as expired from now on, as a server whose clock is ahead would.
+   * Does nothing to a token that is already invalid.
+   */
+  expireEarly(token: string): void {
+    try {
+      this.expiredEarly.add(this.verify(token).jti);
+    } catch (error) {
+      if (!(error instanceof HttpError)) {
+        throw error;
+      }
+    }
   }
 
   /**
