@@ -3,7 +3,7 @@ import { formatRunHelp, resolveConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { Pilot, PilotExitCode, STOP_SIGNALS } from '../pilot/index.js';
-import { DEFAULT_FLUSH_DEADLINE_MS, LogShipper } from '../pilot/log-shipper.js';
+import { DEFAULT_FLUSH_DEADLINE_MS, LogShipper } from '../pilot/index.js';
 import { PassThrough } from 'node:stream';
 
 /** Runs `ctao-pilot run`: resolves the configuration and starts the pilot. */

@@ -5,3 +5,4 @@ export type { HeartbeatSource, HeartbeatSender } from './heartbeat-loop.js';
 export { Backoff } from './backoff.js';
 export { SlotPool } from './slots.js';
 export { WallTimeBudget } from './time-budget.js';
+export { DEFAULT_FLUSH_DEADLINE_MS, LogShipper } from './log-shipper.js';
