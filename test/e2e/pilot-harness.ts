@@ -31,6 +31,8 @@ export interface PilotRunOptions {
   /** Kills the pilot after this many milliseconds. Default 10 minutes. */
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** Work folder of an earlier pilot to start on; default a fresh one. */
+  workDir?: string;
 }
 
 /** A pilot process started by {@link startPilot}. */
@@ -57,7 +59,8 @@ export async function startPilot(options: PilotRunOptions): Promise<StartedPilot
   const secret = `secret-${Math.random().toString(36).slice(2)}`;
   options.service.addPilotSecret(null, secret);
   await writeFile(secretFile, `${secret}\n`, { mode: 0o600 });
-  await mkdir(join(folder, 'work'));
+  const workDir = options.workDir ?? join(folder, 'work');
+  await mkdir(workDir, { recursive: true });
 
   const args = [
     BUNDLE,
@@ -67,7 +70,7 @@ export async function startPilot(options: PilotRunOptions): Promise<StartedPilot
     '--secret-file',
     secretFile,
     '--work-dir',
-    join(folder, 'work'),
+    workDir,
     '--idle-timeout',
     String(options.idleTimeout ?? 2),
     '--match-backoff-min',
@@ -92,7 +95,7 @@ export async function startPilot(options: PilotRunOptions): Promise<StartedPilot
       resolve({ exitCode, signal, logLines: parseLogLines(stderr), stderr });
     }),
   );
-  return { child, workDir: join(folder, 'work'), done };
+  return { child, workDir, done };
 }
 
 function parseLogLines(text: string): Record<string, unknown>[] {
