@@ -52,16 +52,16 @@ export function openCodeCache(buildId: string, command: string | undefined): Cod
   if (root === undefined) return NO_CACHE;
 
   const folder = path.join(root, buildId);
-  // V8 rejects data from another V8 version or other flags; naming the file after them keeps
+  // V8 rejects data from another V8 version or other flags, so naming the file after them keeps
   // two Node versions that share a home folder from overwriting each other's cache.
   const name = CACHED_COMMANDS.has(command ?? '') ? command : 'other';
   const file = path.join(folder, `${name}-v8-${process.versions.v8}-${process.arch}.cache`);
 
-  const data = readTrusted(folder, file);
+  const { data, canWrite } = readTrusted(folder, file);
   return {
     data,
     saveOnExit(script) {
-      if (data !== undefined && script.cachedDataRejected !== true) return;
+      if (!canWrite || (data !== undefined && script.cachedDataRejected !== true)) return;
       process.once('exit', () => writeCache(root, folder, file, script));
     },
   };
@@ -79,17 +79,26 @@ function cacheRoot(): string | undefined {
 
 /**
  * Reads `file` only when it and its folder belong to this user and nobody else can write them,
- * because cached bytecode runs as this user without any check of its content.
+ * because cached bytecode runs as this user without any check of its content. `canWrite` is
+ * false for a folder that exists but is not private, since a file written there would never be
+ * read.
  */
-function readTrusted(folder: string, file: string): Buffer | undefined {
+function readTrusted(folder: string, file: string): { data?: Buffer; canWrite: boolean } {
+  let folderStats: Stats;
+  try {
+    folderStats = statSync(folder);
+  } catch {
+    return { canWrite: true };
+  }
+  if (!isPrivate(folderStats)) return { canWrite: false };
+
   let fd: number | undefined;
   try {
-    if (!isPrivate(statSync(folder))) return undefined;
     fd = openSync(file, 'r');
-    if (!isPrivate(fstatSync(fd))) return undefined;
-    return readFileSync(fd);
+    if (!isPrivate(fstatSync(fd))) return { canWrite: true };
+    return { data: readFileSync(fd), canWrite: true };
   } catch {
-    return undefined;
+    return { canWrite: true };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

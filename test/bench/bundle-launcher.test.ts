@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Script } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DISABLE_VARIABLE, openCodeCache } from '../../build/code-cache.js';
 
@@ -169,6 +170,25 @@ describe('openCodeCache', () => {
     writeCache(0o700, 0o600);
     expect(openCodeCache('build-2', 'exec').data).toBeUndefined();
     expect(openCodeCache('build-1', 'run').data).toBeUndefined();
+  });
+
+  it('writes nowhere others can write', () => {
+    process.env.XDG_CACHE_HOME = cacheHome;
+    writeCache(0o777, 0o600);
+    const script = { cachedDataRejected: undefined } as Script;
+    const before = process.listeners('exit');
+    openCodeCache('build-1', 'exec').saveOnExit(script);
+    expect(process.listeners('exit')).toEqual(before);
+  });
+
+  it('saves on exit when the file is missing', () => {
+    process.env.XDG_CACHE_HOME = cacheHome;
+    const script = { cachedDataRejected: undefined } as Script;
+    const before = process.listeners('exit');
+    openCodeCache('build-1', 'exec').saveOnExit(script);
+    const added = process.listeners('exit').filter((listener) => !before.includes(listener));
+    added.forEach((listener) => process.removeListener('exit', listener));
+    expect(added).toHaveLength(1);
   });
 
   it('reads nothing when turned off', () => {
