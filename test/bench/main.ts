@@ -3,14 +3,16 @@
  * See USAGE in options.ts for the options.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultRunner } from '../conformance/options.js';
 import { readMachineFacts } from './machine.js';
 import { parseBenchArgs, USAGE, type BenchOptions } from './options.js';
 import { renderReport, type BenchResults } from './report.js';
+import { runPilotSections } from './pilot-sections.js';
 import { benchScatter } from './scatter-bench.js';
+import { mergePage, type SectionName } from './sections.js';
 import { benchStartup, startupCases } from './startup-bench.js';
 import { benchSuite, type Runner } from './suite-bench.js';
 
@@ -32,24 +34,31 @@ async function runBench(options: BenchOptions): Promise<void> {
   const cwltool = findCwltool(options);
   const others = cwltool.runner === undefined ? [] : [cwltool.runner];
 
-  print('Start-up case');
-  const startup = benchStartup(startupCases(pilot, others, options.startupRuns));
+  const runs = (name: SectionName): boolean => options.sections.has(name);
+  if (runs('startup')) print('Start-up case');
+  const startup = !runs('startup')
+    ? []
+    : benchStartup(startupCases(pilot, others, options.startupRuns));
 
-  print('Conformance suite');
+  if (runs('suite')) print('Conformance suite');
   const suiteStarted = performance.now();
-  const suite = await benchSuite([pilot, ...others], {
-    suiteDir: options.suiteDir,
-    ids: options.ids,
-    jobs: options.jobs,
-    timeoutSeconds: options.timeoutSeconds,
-    onResult: (runner, result, done, total) =>
-      print(`[${done}/${total}] ${runner.name}: ${result.status} ${result.id} ${result.seconds} s`),
-  });
+  const suite = !runs('suite')
+    ? []
+    : await benchSuite([pilot, ...others], {
+        suiteDir: options.suiteDir,
+        ids: options.ids,
+        jobs: options.jobs,
+        timeoutSeconds: options.timeoutSeconds,
+        onResult: (runner, result, done, total) =>
+          print(
+            `[${done}/${total}] ${runner.name}: ${result.status} ${result.id} ${result.seconds} s`,
+          ),
+      });
   const suiteWallSeconds = (performance.now() - suiteStarted) / 1000;
 
-  print(`Scatter case, ${options.scatterJobs} jobs`);
+  if (runs('scatter')) print(`Scatter case, ${options.scatterJobs} jobs`);
   const scatter = [];
-  for (const runner of [pilot, ...others]) {
+  for (const runner of runs('scatter') ? [pilot, ...others] : []) {
     scatter.push(await benchScatter(runner, options.scatterJobs));
   }
 
@@ -64,7 +73,10 @@ async function runBench(options: BenchOptions): Promise<void> {
   };
   if (options.ids !== undefined) results.ids = options.ids;
   if (cwltool.note !== undefined) results.cwltoolNote = cwltool.note;
-  writeFileSync(options.outFile, renderReport(results));
+  const pilotSections = await runPilotSections(options.sections, print);
+  const fresh = [renderReport(results), ...pilotSections].join('\n');
+  const previous = existsSync(options.outFile) ? readFileSync(options.outFile, 'utf8') : undefined;
+  writeFileSync(options.outFile, mergePage(fresh, previous, options.sections, machine));
   print(`Wrote ${options.outFile}`);
 }
 

@@ -3,6 +3,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseSections, SECTION_NAMES, type SectionName } from './sections.js';
 
 export const USAGE = `Usage: npm run bench -- [options]
 
@@ -17,6 +18,8 @@ Options:
   --scatter N        jobs in the scatter case (default: 1000)
   --startup-runs N   runs per command in the start-up case (default: 20)
   --skip-cwltool     time ctao-pilot only
+  --only x,y         run only these sections of ${SECTION_NAMES.join(', ')} and keep the
+                     others from the existing page (default: every section)
   --out FILE         Markdown file to write (default: BENCHMARKS.md in the repository root)
   --help             print this help`;
 
@@ -29,6 +32,7 @@ export interface BenchOptions {
   scatterJobs: number;
   startupRuns: number;
   skipCwltool: boolean;
+  sections: Set<SectionName>;
   outFile: string;
   help: boolean;
 }
@@ -50,6 +54,7 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchOptions {
       scatter: { type: 'string' },
       'startup-runs': { type: 'string' },
       'skip-cwltool': { type: 'boolean', default: false },
+      only: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -62,6 +67,7 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchOptions {
     scatterJobs: parsePositiveInteger('--scatter', values.scatter, 1000),
     startupRuns: parsePositiveInteger('--startup-runs', values['startup-runs'], 20),
     skipCwltool: values['skip-cwltool'],
+    sections: parseSections(values.only),
     outFile: path.resolve(values.out ?? path.join(repoRoot, 'BENCHMARKS.md')),
     help: values.help,
   };
