@@ -33,6 +33,8 @@ export interface JournalJob {
   jobId: number;
   /** The job's folder, kept until every action is done. */
   folder: string;
+  /** Marker in the environment of the job's payload processes, to find them after a crash. */
+  marker?: string;
   actions: JournalAction[];
   /** Reference of the sandbox the last done upload made, which an assignment assigns. */
   uploadedPfn?: string;
@@ -58,7 +60,7 @@ export function isEndingAction(action: OutboxAction): boolean {
 
 type Entry =
   | { type: 'header'; version: number; pilotStamp: string }
-  | { type: 'job'; jobId: number; folder: string }
+  | { type: 'job'; jobId: number; folder: string; marker?: string }
   | { type: 'action'; jobId: number; seq: number; action: OutboxAction }
   | { type: 'done'; jobId: number; seq: number; pfn?: string }
   | { type: 'command'; jobId: number; command: string }
@@ -122,9 +124,9 @@ export class Journal {
   }
 
   /** Records a job the pilot took, and its folder. */
-  addJob(jobId: number, folder: string): void {
-    this.jobs.set(jobId, newJob(jobId, folder));
-    this.append({ type: 'job', jobId, folder });
+  addJob(jobId: number, folder: string, marker?: string): void {
+    this.jobs.set(jobId, { ...newJob(jobId, folder), marker });
+    this.append({ type: 'job', jobId, folder, marker });
   }
 
   /** Records actions a job owes the service, in order, and returns them with their numbers. */
@@ -193,7 +195,7 @@ export class Journal {
       { type: 'header', version: JOURNAL_VERSION, pilotStamp: this.stamp ?? '' },
     ];
     for (const job of this.jobs.values()) {
-      lines.push({ type: 'job', jobId: job.jobId, folder: job.folder });
+      lines.push({ type: 'job', jobId: job.jobId, folder: job.folder, marker: job.marker });
       if (job.uploadedPfn !== undefined) {
         lines.push({ type: 'done', jobId: job.jobId, seq: 0, pfn: job.uploadedPfn });
       }
@@ -249,7 +251,7 @@ export class Journal {
 
   private apply(entry: Entry): void {
     if (entry.type === 'job') {
-      this.jobs.set(entry.jobId, newJob(entry.jobId, entry.folder));
+      this.jobs.set(entry.jobId, { ...newJob(entry.jobId, entry.folder), marker: entry.marker });
       return;
     }
     const job = this.jobs.get((entry as { jobId: number }).jobId);

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { Logger } from '../log.js';
+import { ProcessTreeKiller } from '../sandbox/index.js';
 import type { Journal, OutboxAction } from './journal.js';
 import { JobOutbox, type OutboxClient } from './outbox.js';
 
@@ -18,6 +19,17 @@ export async function recoverJournal(
   for (const job of journal.openJobs()) {
     const jobLog = log.child({ jobId: job.jobId });
     jobLog.warn({ pending: job.actions.length, ended: job.ended }, 'job left by an earlier pilot');
+    if (job.marker !== undefined) {
+      // Payload processes of the dead pilot still carry the job's marker: end them first.
+      const killer = new ProcessTreeKiller({
+        jobId: job.jobId,
+        marker: job.marker,
+        graceMs: 2000,
+        log: jobLog,
+        useCgroup: false,
+      });
+      await killer.kill();
+    }
     const outbox = new JobOutbox(journal, job.jobId, client, jobLog);
     await outbox.flush();
 
@@ -48,8 +60,6 @@ function killReport(): OutboxAction[] {
   ];
 }
 
-// NOTE: payload processes of the crashed pilot are not searched for here; a payload that
-// outlived its pilot keeps running until the batch system ends the allocation.
 function rescheduleAfterCrash(): OutboxAction[] {
   return [
     {

@@ -27,6 +27,8 @@ export interface ProcessTreeKillerOptions {
   killWaitMs?: number;
   /** Whether to try a per-job cgroup v2. Default true. Support is detected once per process. */
   useCgroup?: boolean;
+  /** The job's marker, when it was made earlier (by a pilot that died). Default: a new one. */
+  marker?: string;
   log?: Logger;
 }
 
@@ -49,7 +51,7 @@ const POLL_MS = 100;
  */
 export class ProcessTreeKiller {
   /** Random value of {@link JOB_MARKER_VARIABLE} for this job. */
-  readonly marker = randomBytes(12).toString('hex');
+  readonly marker: string;
   private readonly rootPids = new Set<number>();
   private readonly graceMs: number;
   private readonly killWaitMs: number;
@@ -58,6 +60,7 @@ export class ProcessTreeKiller {
   private createdAfterTicks: number | undefined;
 
   constructor(private readonly options: ProcessTreeKillerOptions) {
+    this.marker = options.marker ?? randomBytes(12).toString('hex');
     this.graceMs = options.graceMs ?? 10_000;
     this.killWaitMs = options.killWaitMs ?? 5000;
     this.log = options.log ?? silentLogger;
@@ -143,7 +146,7 @@ export class ProcessTreeKiller {
       killed,
       survivors: remaining.map((info) => info.pid),
     };
-    const fields = { jobId: this.options.jobId, ...countFields(result) };
+    const fields = countFields(result);
     if (result.survivors.length > 0) {
       this.log.error({ ...fields, survivorPids: result.survivors }, 'job processes survived kill');
     } else {

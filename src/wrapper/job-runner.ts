@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatProgressLine, runDocument, type RunDocumentResult } from '../cwl/index.js';
@@ -115,7 +116,8 @@ async function openJobRun(context: JobRunContext, folders: JobFolders): Promise<
     join(folders.logs, 'wrapper.log'),
     job.job_id,
   );
-  context.journal.addJob(job.job_id, folders.root);
+  const marker = randomBytes(12).toString('hex');
+  context.journal.addJob(job.job_id, folders.root, marker);
   const outbox = new JobOutbox(
     context.journal,
     job.job_id,
@@ -123,7 +125,7 @@ async function openJobRun(context: JobRunContext, folders: JobFolders): Promise<
     log,
     context.recordTransfer,
   );
-  return new JobRun(context, folders, outbox, log, closeLog);
+  return new JobRun(context, folders, outbox, log, closeLog, marker);
 }
 
 class JobRun {
@@ -145,6 +147,7 @@ class JobRun {
     private readonly outbox: JobOutbox,
     private readonly log: Logger,
     private readonly closeLog: () => Promise<void>,
+    marker: string,
   ) {
     this.status = new StatusReporter(outbox);
     this.progress = new ProgressReporter(this.status);
@@ -162,6 +165,7 @@ class JobRun {
       jobDir: folders.root,
       ignoredPaths: [join(folders.logs, 'wrapper.log')],
       settings: context.guard,
+      marker,
       getOutputBytes: () => this.stdout.bytesWritten + this.stderr.bytesWritten,
       log,
     });
@@ -205,6 +209,7 @@ class JobRun {
     this.stopReason = reason;
     this.log.warn({ reason }, 'job stopped by the pilot');
     this.abort.abort(new Error(reason));
+    void this.guard.terminate();
   }
 
   private async execute(): Promise<JobOutcome> {
@@ -250,6 +255,7 @@ class JobRun {
       this.violation = violation;
       this.log.error({ code: violation.code, sample: violation.sample }, 'watchdog limit reached');
       this.abort.abort(new Error(violation.applicationStatus));
+      void this.guard.terminate();
     });
     try {
       return await this.runPayload(inputs);
@@ -442,6 +448,7 @@ class JobRun {
     this.killed = true;
     this.log.warn('kill requested by the central service');
     this.abort.abort(new Error('killed by the central service'));
+    void this.guard.terminate();
   }
 
   private async finishKilled(): Promise<JobOutcome> {

@@ -21,6 +21,8 @@ export interface PayloadGuardOptions {
   /** Files the wrapper itself writes in the job folder; they are not payload progress. */
   ignoredPaths: string[];
   settings: GuardSettings;
+  /** Marker for the payload's environment, journalled so a later pilot can find the job. */
+  marker: string;
   /** Bytes the payload has written to its standard output and error so far. */
   getOutputBytes: () => number;
   log: Logger;
@@ -35,11 +37,13 @@ export class PayloadGuard {
   private readonly killer: ProcessTreeKiller;
   private readonly watchdog: Watchdog;
   private readonly startedAt = Date.now();
+  private termination: Promise<void> | undefined;
 
   constructor(private readonly options: PayloadGuardOptions) {
     this.killer = new ProcessTreeKiller({
       jobId: options.jobId,
       graceMs: options.settings.killGraceSeconds * 1000,
+      marker: options.marker,
       log: options.log,
     });
     this.watchdog = new Watchdog({
@@ -95,21 +99,34 @@ export class PayloadGuard {
     await this.killer.kill(0);
   }
 
+  /**
+   * Starts ending every process of the job now: TERM, the grace period, then KILL. Used when
+   * the job is stopped, so a payload that ignores TERM does not wait for its own runner.
+   */
+  terminate(): Promise<void> {
+    this.watchdog.stop();
+    this.termination ??= this.killTree();
+    return this.termination;
+  }
+
   /** Stops the watchdog and ends every process of the job that is still running. */
   async finish(): Promise<void> {
-    this.watchdog.stop();
     try {
-      const result = await this.killer.kill();
-      if (result.survivors.length > 0) {
-        this.options.log.error({ pids: result.survivors }, 'payload processes survived KILL');
-      } else if (result.terminated.length + result.killed.length > 0) {
-        this.options.log.info(
-          { terminated: result.terminated.length, killed: result.killed.length },
-          'leftover payload processes ended',
-        );
-      }
+      await this.terminate();
     } finally {
       await this.killer.dispose();
+    }
+  }
+
+  private async killTree(): Promise<void> {
+    const result = await this.killer.kill();
+    if (result.survivors.length > 0) {
+      this.options.log.error({ pids: result.survivors }, 'payload processes survived KILL');
+    } else if (result.terminated.length + result.killed.length > 0) {
+      this.options.log.info(
+        { terminated: result.terminated.length, killed: result.killed.length },
+        'leftover payload processes ended',
+      );
     }
   }
 }

@@ -3,7 +3,7 @@
  * and read back what it uploaded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { unpackSandbox } from '../../src/archive/index.js';
@@ -147,4 +147,19 @@ function absolutize(value: unknown, root: string): unknown {
     copy.path = join(root, object.location);
   }
   return copy;
+}
+
+/** Returns the ids of processes whose command line contains `text` (test runners excluded). */
+export async function processesWith(text: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${name}/cmdline`, 'utf8')).replace(/\0/g, ' ');
+      if (cmdline.includes(text) && !cmdline.includes('vitest')) found.push(Number(name));
+    } catch {
+      // The process ended while the folder was read.
+    }
+  }
+  return found;
 }

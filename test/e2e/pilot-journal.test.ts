@@ -3,11 +3,13 @@
  * folder, and a pilot run against a service that misbehaves on every route, must both
  * deliver every job's final status and output sandbox exactly once.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReferenceService, type ReferenceService } from '../reference-service/index.js';
 import { TOKEN_ROUTES } from '../reference-service/faults.js';
-import { runPilot, startPilot, unpackOutputSandbox } from './pilot-harness.js';
+import { runPilot, startPilot, unpackOutputSandbox, processesWith } from './pilot-harness.js';
 
 const ECHO_TOOL = `
 cwlVersion: v1.2
@@ -71,6 +73,39 @@ describe('pilot journal', () => {
     expect(second.stderr).toMatch(/job left by an earlier pilot/);
     await expectDeliveredOnce(service, id, 'kept');
     expect(service.audit()).toEqual([]);
+  });
+
+  it('ends the payload of a dead pilot and reschedules', { timeout: 120_000 }, async () => {
+    service = await startReferenceService();
+    const id = await service.submitJob({
+      workflow: `
+cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: [sh, -c, 'sleep 4741']
+inputs: []
+outputs: []
+`,
+    });
+    const first = await startPilot({ service, args: ['--pilot-stamp', 'restart-2'] });
+    const target = service;
+    await waitFor(() => target.getJob(id).minorStatus === 'Application');
+    await waitFor(() => false, 500).catch(() => undefined);
+
+    first.child.kill('SIGKILL');
+    await first.done;
+    expect(await processesWith('sleep 4741')).not.toEqual([]);
+    // The drain file keeps the restarted pilot from matching the rescheduled job again.
+    await writeFile(join(first.workDir, 'DRAIN'), '');
+    const second = await runPilot({
+      service,
+      workDir: first.workDir,
+      args: ['--pilot-stamp', 'restart-2'],
+    });
+
+    expect(second.exitCode).toBe(0);
+    expect(await processesWith('sleep 4741')).toEqual([]);
+    expect(service.getJob(id).status).toBe('Received');
+    expect(service.getJob(id).minorStatus).toBe('Job Rescheduled');
   });
 
   it('finishes every job through steady faults', { timeout: 600_000 }, async () => {

@@ -3,12 +3,12 @@
  * slots, one heartbeat request for all jobs, batch-system signals, the drain file and the
  * wall-time budget.
  */
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReferenceService, type ReferenceService } from '../reference-service/index.js';
-import { runPilot, startPilot, unpackOutputSandbox } from './pilot-harness.js';
+import { runPilot, startPilot, unpackOutputSandbox, processesWith } from './pilot-harness.js';
 
 /** A tool that reports the share it was given, then sleeps. */
 const SHARE_TOOL = `
@@ -42,21 +42,6 @@ afterEach(async () => {
   await service?.close();
   service = undefined;
 });
-
-/** Returns the ids of processes whose command line contains `text`. */
-async function processesWith(text: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = (await readFile(`/proc/${name}/cmdline`, 'utf8')).replace(/\0/g, ' ');
-      if (cmdline.includes(text) && !cmdline.includes('vitest')) found.push(Number(name));
-    } catch {
-      // The process ended while the folder was read.
-    }
-  }
-  return found;
-}
 
 async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -3,10 +3,10 @@
  * stall, fill the job folder or leave daemons behind, run by the bundled pilot against the
  * reference central service.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReferenceService, type ReferenceService } from '../reference-service/index.js';
-import { runPilot, unpackOutputSandbox } from './pilot-harness.js';
+import { runPilot, unpackOutputSandbox, processesWith } from './pilot-harness.js';
 
 function shellTool(script: string): string {
   return `
@@ -26,20 +26,6 @@ afterEach(async () => {
   await service?.close();
   service = undefined;
 });
-
-async function processesWith(text: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = (await readFile(`/proc/${name}/cmdline`, 'utf8')).replace(/\0/g, ' ');
-      if (cmdline.includes(text) && !cmdline.includes('vitest')) found.push(Number(name));
-    } catch {
-      // The process ended while the folder was read.
-    }
-  }
-  return found;
-}
 
 async function expectLogsShipped(jobId: number, text: string): Promise<void> {
   const job = service?.getJob(jobId);

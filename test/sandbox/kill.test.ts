@@ -96,7 +96,9 @@ describe.each(modes)('ProcessTreeKiller with $name', ({ useCgroup }) => {
     const started = Date.now();
     const result = await killer.kill();
     expect(Date.now() - started).toBeGreaterThanOrEqual(500);
-    expect(result.killed).toContain(payload.pid);
+    // With a cgroup, cgroup.kill may end the process before the SIGKILL loop reaches it.
+    if (!useCgroup) expect(result.killed).toContain(payload.pid);
+    expect(result.terminated).toContain(payload.pid);
     expect(result.survivors).toEqual([]);
     expect(await findMarkedProcesses(killer.marker)).toEqual([]);
   });
