@@ -25,9 +25,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const destination = new PassThrough();
   destination.pipe(process.stderr);
   if (config.logFile) destination.pipe(createWriteStream(config.logFile, { flags: 'a' }));
-  const log = createLogger({ level: config.logLevel, destination }).child({
-    pilotStamp: config.pilotStamp,
-  });
+  const log = createLogger({ level: config.logLevel, destination });
 
   const pilot = new Pilot(config, log);
   const shipper = new LogShipper({

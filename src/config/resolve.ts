@@ -148,7 +148,7 @@ function parseFlags(argv: string[]): ParsedFlags {
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (error) {
-    const hint = argv.some((arg) => arg.startsWith('--secret'))
+    const hint = argv.some((arg) => arg === '--secret' || arg.startsWith('--secret='))
       ? ' The pilot secret is read from --secret-file or CTAO_PILOT_SECRET, never a flag.'
       : '';
     throw new ConfigError('CONFIG_BAD_FLAG', `${(error as Error).message}.${hint}`, {

@@ -51,18 +51,19 @@ export class Pilot {
   private loggedIn = false;
   private readonly journal: Journal;
   private readonly config: PilotConfig;
+  private readonly log: Logger;
 
-  constructor(
-    config: PilotConfig,
-    private readonly log: Logger,
-  ) {
-    this.journal = Journal.open(config.workDir, log);
+  /** @param baseLog logger without the pilot stamp; the pilot binds the stamp it settles on */
+  constructor(config: PilotConfig, baseLog: Logger) {
+    this.journal = Journal.open(config.workDir, baseLog);
     const earlierStamp = this.journal.pilotStamp;
     // A pilot restarted on the same folder without a stamp of its own takes the stamp its
     // jobs were matched under, since the service gives job tokens only to that pilot.
     this.config =
       config.pilotStampGenerated && earlierStamp ? { ...config, pilotStamp: earlierStamp } : config;
     this.journal.start(this.config.pilotStamp);
+    this.log = baseLog.child({ pilotStamp: this.config.pilotStamp });
+    const log = this.log;
     this.client = new WmsClient({
       baseUrl: config.serviceUrl,
       pilotStamp: this.config.pilotStamp,

@@ -59,7 +59,8 @@ export async function runConformance(options: RunnerOptions, context: RunContext
   });
   print(`Report: ${options.reportFile}`);
 
-  let exitCode = 0;
+  // Like cwltest, a run with a failed test exits 1; with a floor, the floor decides.
+  let exitCode = totals.failed > 0 ? 1 : 0;
   if (floor !== undefined) {
     const verdict = checkFloor(floor, totals);
     print(verdict.message);

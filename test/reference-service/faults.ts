@@ -59,16 +59,18 @@ export type InjectedFault =
   | { kind: 'expire'; urlLifetimeSeconds: number }
   | { kind: 'unauthorized' };
 
-// NOTE: a `lost` match leaves the job Matched to a pilot that never saw it. This service has
-// no agent that returns such jobs to the queue, so `audit` reports them as missing a final
-// status.
-
-/** Default of `lostExcludedRoutes`. */
+/** Token routes: a lost answer there consumes a single-use credential for good. */
 export const TOKEN_ROUTES = [
   'POST /api/auth/secret-exchange',
   'POST /api/auth/pilot-token',
   'POST /api/auth/token',
 ];
+
+// NOTE: a `lost` match leaves the job Matched to a pilot that never saw it. This service has
+// no agent that returns such jobs to the queue, so by default the match route is spared too.
+
+/** Default of `lostExcludedRoutes`: answers no client can recover from when lost. */
+export const DEFAULT_LOST_EXCLUDED_ROUTES = [...TOKEN_ROUTES, 'POST /api/pilots/internal/match'];
 
 const ERROR_STATUSES = [429, 500, 502, 503, 504];
 
@@ -157,7 +159,7 @@ export function resolveFaults(options: FaultOptions, routeNames: string[]): Reso
   );
   rules.push(checkRule(options, routeNames, 'the top-level rule'));
   checkDetails(options);
-  const lostExcludedRoutes = options.lostExcludedRoutes ?? TOKEN_ROUTES;
+  const lostExcludedRoutes = options.lostExcludedRoutes ?? DEFAULT_LOST_EXCLUDED_ROUTES;
   checkRouteNames(lostExcludedRoutes, routeNames, 'lostExcludedRoutes');
   return {
     rules,
