@@ -9,6 +9,7 @@ import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { lazyNodeFetch } from './lazy-node-fetch.mjs';
+import { seekBzipBuffer } from './seek-bzip-buffer.mjs';
 import { uriJsIpv6Check } from './uri-js-ipv6-check.mjs';
 
 const packageJson = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
@@ -56,7 +57,7 @@ async function bundleProgram() {
     legalComments: 'none',
     sourcemap: false,
     define: { __PILOT_VERSION__: JSON.stringify(version) },
-    plugins: [lazyNodeFetch, uriJsIpv6Check],
+    plugins: [lazyNodeFetch, uriJsIpv6Check, seekBzipBuffer],
     logLevel: 'warning',
   });
   const code = result.outputFiles[0].text;

@@ -323,7 +323,14 @@ class JobRun {
     return {
       PATH: path.join(':'),
       LANG: process.env.LANG ?? 'C.UTF-8',
+      // Thread pools of OpenMP, BLAS libraries, numexpr and Numba size themselves from these.
       OMP_NUM_THREADS: cores,
+      OPENBLAS_NUM_THREADS: cores,
+      MKL_NUM_THREADS: cores,
+      NUMEXPR_NUM_THREADS: cores,
+      NUMBA_NUM_THREADS: cores,
+      CTAO_PILOT_CORES: cores,
+      CTAO_PILOT_RAM_MB: String(this.context.slot.ramMb),
       CTAO_PILOT_JOB_ID: String(this.job.job_id),
       DIRACJOBID: String(this.job.job_id),
       ...this.guard.environment,

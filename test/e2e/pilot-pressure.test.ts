@@ -18,7 +18,7 @@ requirements: {ShellCommandRequirement: {}}
 inputs:
   seconds: {type: int, default: 2}
 arguments:
-  - valueFrom: 'echo cores=$(runtime.cores) ram=$(runtime.ram) omp=$OMP_NUM_THREADS; sleep $(inputs.seconds)'
+  - valueFrom: 'echo cores=$(runtime.cores) ram=$(runtime.ram) omp=$OMP_NUM_THREADS blas=$OPENBLAS_NUM_THREADS; sleep $(inputs.seconds)'
     shellQuote: false
 stdout: share.txt
 outputs:
@@ -68,8 +68,8 @@ describe('pilot slots', () => {
       const unpacked = await unpackOutputSandbox(service, job.outputSandboxes[0] as string);
       texts.push(await readFile(join(unpacked.dir, 'outputs', 'share.txt'), 'utf8'));
     }
-    expect(texts[0]).toMatch(/cores=1 ram=500 omp=1/);
-    expect(texts[1]).toMatch(/cores=1 ram=700 omp=1/);
+    expect(texts[0]).toMatch(/cores=1 ram=500 omp=1 blas=1/);
+    expect(texts[1]).toMatch(/cores=1 ram=700 omp=1 blas=1/);
     // Both jobs started before either finished: they ran side by side.
     const started = run.logLines.filter((line) => line.msg === 'job matched' && line.share);
     const firstFinish = run.logLines.find((line) => line.msg === 'job finished');
@@ -138,6 +138,11 @@ outputs: []
     });
     const target = service;
     await waitFor(() => target.getJob(id).minorStatus === 'Application');
+    // The payload must be running (not only about to start) when the signals arrive.
+    for (let tries = 0; (await processesWith('sleep 4731')).length === 0; tries += 1) {
+      if (tries > 100) throw new Error('payload did not start');
+      await sleep(100);
+    }
 
     const signalledAt = Date.now();
     pilot.child.kill('SIGUSR1');
