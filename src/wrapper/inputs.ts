@@ -124,6 +124,8 @@ class LocationResolver {
     return target;
   }
 
+  // NOTE: the replica map's size_bytes and adler32 checksum are not checked against the
+  // fetched replica yet.
   private async resolveLfn(lfn: string): Promise<string> {
     const map = await this.loadReplicaMap();
     const entry = map[lfn] ?? map[`LFN:${lfn}`];
