@@ -28,7 +28,7 @@ export interface JournalAction {
   action: OutboxAction;
 }
 
-/** What the journal holds about one job that is not closed yet. */
+/** Journal state of one job that is not closed yet. */
 export interface JournalJob {
   jobId: number;
   /** The job's folder, kept until every action is done. */

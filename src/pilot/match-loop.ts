@@ -22,7 +22,7 @@ import type { WallTimeBudget } from './time-budget.js';
 /** Counts of how the pilot's jobs ended. */
 export type JobTally = Record<JobOutcome, number>;
 
-/** What the match loop needs from the pilot. */
+/** Dependencies of the match loop, given by the pilot. */
 export interface MatchLoopContext {
   config: PilotConfig;
   client: WmsClient;

@@ -4,7 +4,7 @@ export interface SlotShare {
   ramMb: number;
 }
 
-/** What a matched job asks for; absent values get a share in proportion to its cores. */
+/** Resources a matched job requests; absent values get a share in proportion to its cores. */
 export interface JobRequest {
   cores?: number;
   'ram-mb'?: number;
