@@ -42,7 +42,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   await shipper.flush(DEFAULT_FLUSH_DEADLINE_MS);
   shipper.close();
   // Payloads or transfers cut off by the signal budget may still hold the event loop; the
-  // pilot has reported what it could, so it leaves at once.
+  // pilot has already reported what it could, so it exits at once.
   setTimeout(() => process.exit(code), 500).unref();
   if (pilot.failureMessage) process.stderr.write(`ctao-pilot run: ${pilot.failureMessage}\n`);
   return code;

@@ -38,7 +38,7 @@ export interface JournalJob {
   actions: JournalAction[];
   /** Reference of the sandbox the last done upload made, which an assignment assigns. */
   uploadedPfn?: string;
-  /** Commands from heartbeat answers that were not acted on yet. */
+  /** Commands from heartbeat responses that were not acted on yet. */
   commands: string[];
   /** True once the job's last step (final status, kill report or reschedule) was journalled. */
   ended: boolean;
@@ -72,7 +72,7 @@ const FILE_NAME = 'journal.jsonl';
 
 /**
  * The pilot's on-disk journal in its work folder. Every status record, every pending upload
- * and assignment, and every command from a heartbeat answer is written here (and synced to
+ * and assignment, and every command from a heartbeat response is written here (and synced to
  * disk) before it is sent or acted on, so that a pilot restarted on the same folder after a
  * crash delivers what was left exactly once.
  */
@@ -147,7 +147,7 @@ export class Journal {
     this.append({ type: 'done', jobId, seq, ...result });
   }
 
-  /** Records a command from a heartbeat answer before it is acted on. */
+  /** Records a command from a heartbeat response before it is acted on. */
   addCommand(jobId: number, command: string): void {
     const job = this.jobs.get(jobId);
     if (!job) return;

@@ -136,7 +136,7 @@ export class JobOutbox {
       case 'assign': {
         const pfn = this.journal.job(this.jobId)?.uploadedPfn;
         if (pfn === undefined) throw new Error(`job ${this.jobId} has no uploaded sandbox`);
-        // A repeated assignment answered "already assigned" counts as success in the client.
+        // The client counts a repeated assignment's "already assigned" error as success.
         await this.client.assignOutputSandbox(this.jobId, pfn);
         return undefined;
       }

@@ -5,8 +5,8 @@ import type { Journal, OutboxAction } from './journal.js';
 import { JobOutbox, type OutboxClient } from './outbox.js';
 
 /**
- * Finishes what an earlier pilot on the same work folder left: every journalled action is
- * sent with its original timestamp, a job whose Kill command was not acted on is reported
+ * Finishes what an earlier pilot on the same work folder left. Every journalled action is
+ * sent with its original timestamp. A job whose Kill command was not acted on is reported
  * killed, and a job whose payload was cut short is rescheduled. Returns the number of jobs
  * whose delivery is complete.
  */

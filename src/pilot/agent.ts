@@ -92,8 +92,8 @@ export class Pilot {
   }
 
   /**
-   * Handles a signal from the batch system: the first stops matching and every payload and
-   * starts the signal budget; a second one cuts what is left of the budget to a few seconds.
+   * Handles a signal from the batch system. The first one stops matching and every payload and
+   * starts the signal budget. A second one cuts what is left of the budget to a few seconds.
    */
   handleSignal(signal: NodeJS.Signals): void {
     const now = Date.now();

@@ -1,13 +1,13 @@
 import type { Logger } from '../log.js';
 import type { HeartbeatData, HeartbeatResult, JobCommand, JobId } from '../wms/types.js';
 
-/** What the heartbeat loop needs from one running job. */
+/** Data source and command handler of one running job, as the heartbeat loop uses it. */
 export interface HeartbeatSource {
   /** Collects the job's current numbers; called once per beat. */
   collect(): Promise<HeartbeatData>;
   /** Receives a command the service sent for the job. Commands arrive once: act on each. */
   onCommand(command: JobCommand): void;
-  /** Seconds between heartbeats that the match answer asked for. */
+  /** Seconds between heartbeats, as the match response requested. */
   intervalSeconds: number;
 }
 
@@ -16,13 +16,13 @@ export interface HeartbeatSender {
   heartbeat(data: Record<string, HeartbeatData>): Promise<HeartbeatResult>;
 }
 
-// A job the service answers with a bare 500 this many beats in a row is dropped: DiracX
-// answers that for a job it does not know, but a passing fault looks the same.
+// A job whose heartbeat gets a bare 500 this many beats in a row is dropped. DiracX returns
+// 500 for a job it does not know, but a passing fault looks the same.
 const UNKNOWN_JOB_BEATS_BEFORE_DROP = 3;
 
 /**
  * Sends one heartbeat request for every running job of the pilot. A job is beaten at once
- * when it is added (so the service sees it alive before its input sandbox is fetched), then
+ * when it is added (so the service marks it alive before its input sandbox is fetched), then
  * every interval; the interval is the shortest any running job asked for.
  */
 export class HeartbeatLoop {

@@ -33,14 +33,14 @@ export interface MatchLoopContext {
   log: Logger;
 }
 
-// How often the loop looks at the drain file, the wall-time budget and finished jobs while it
-// waits; short enough that a drain or a stop is seen within a second or two.
+// Interval at which the waiting loop checks the drain file, the wall-time budget and finished
+// jobs. It is short so that a drain or a stop takes effect within a second or two.
 const CHECK_INTERVAL_MS = 1000;
 
 /**
- * Asks the central service for jobs while a slot is free and runs them side by side, each
- * with its share of cores and memory, until the pilot is idle for the configured time,
- * reaches its job limit, runs short of wall time or disk, finds the drain file, or is
+ * Requests jobs from the central service while a slot is free and runs them side by side,
+ * each with its share of cores and memory. It ends when the pilot is idle for the configured
+ * time, reaches its job limit, runs short of wall time or disk, finds the drain file, or is
  * stopped.
  */
 export class MatchLoop {
@@ -110,7 +110,7 @@ export class MatchLoop {
 
   /**
    * Waits, within the service deadline, for finished jobs whose records or output sandbox
-   * are still being retried; what is left stays in the journal for the next pilot.
+   * are still being retried. What is left stays in the journal for the next pilot.
    */
   private async waitForDeliveries(): Promise<void> {
     if (this.deliveries.size === 0) return;
@@ -223,8 +223,8 @@ export class MatchLoop {
   }
 
   /**
-   * Counts jobs that fail soon after they start; after too many in a row the node is taken
-   * for a black hole: the pilot stops matching and stops what it still runs.
+   * Counts jobs that fail soon after they start. After too many in a row the node counts as
+   * a black hole, so the pilot stops matching and stops the jobs it still runs.
    */
   private checkBlackHole(jobId: number, outcome: JobOutcome, seconds: number): void {
     const { blackHoleJobs, blackHoleSeconds } = this.context.config;

@@ -12,7 +12,7 @@ export interface JobRequest {
 
 /**
  * The cores and memory of the pilot's allocation, split between the jobs it runs. The pilot
- * asks for a job while at least one core is free and offers what is free as the match slot,
+ * requests a job while at least one core is free and offers what is free as the match slot,
  * so a whole-node pilot fills its node with jobs of any size.
  */
 export class SlotPool {
@@ -44,8 +44,8 @@ export class SlotPool {
     const free = this.free;
     const cores = Math.max(1, Math.min(free.cores, Math.ceil(request.cores ?? 1)));
     const perCoreRam = Math.floor(this.totalRamMb / this.totalCores);
-    const wantedRam = request['ram-mb'] ?? perCoreRam * cores;
-    const ramMb = Math.max(1, Math.min(free.ramMb, Math.ceil(wantedRam)));
+    const requestedRam = request['ram-mb'] ?? perCoreRam * cores;
+    const ramMb = Math.max(1, Math.min(free.ramMb, Math.ceil(requestedRam)));
 
     this.usedCores += cores;
     this.usedRamMb += ramMb;

@@ -135,7 +135,7 @@ export class WmsClient {
     const job = parseJson<MatchedJob>(label, response);
     checkMatchedJob(label, job);
     this.jobTokens.store(job.job_id, job.credentials.access_token, job.credentials.expires_in);
-    this.log.debug({ jobId: job.job_id }, 'match answered with a job');
+    this.log.debug({ jobId: job.job_id }, 'match returned a job');
     return { kind: 'job', job };
   }
 

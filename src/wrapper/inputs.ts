@@ -8,7 +8,7 @@ import { PilotError } from '../errors.js';
 /** An input file the job names that cannot be found or fetched. */
 export class InputDataError extends PilotError {}
 
-/** Where a job's inputs come from. */
+/** Folders a job's inputs are resolved into. */
 export interface InputFolders {
   /** Root of the unpacked input sandboxes; relative locations resolve here. */
   sandboxRoot: string;
@@ -24,7 +24,7 @@ interface ReplicaEntry {
 
 /**
  * Rewrites every File and Directory `location` of a job's input object into an absolute
- * path on this node: sandbox members and relative paths point into the sandbox root,
+ * path on this node. Sandbox members and relative paths point into the sandbox root,
  * `http(s)://` locations are downloaded, and `LFN:` names are resolved through the
  * sandbox's `replica_map.json`. Throws InputDataError naming the first input that fails.
  */

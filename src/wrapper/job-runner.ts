@@ -34,7 +34,7 @@ export interface RunningJob {
   killNow(): Promise<void>;
 }
 
-/** How a job ended, from the pilot's point of view. */
+/** Outcome of a job, from the pilot's point of view. */
 export type JobOutcome = 'Done' | 'Failed' | 'Rescheduled' | 'Killed';
 
 /** Everything {@link runJob} needs. */
@@ -60,7 +60,7 @@ export interface JobRunContext {
   onDeliveryPending?: (delivered: Promise<void>) => void;
 }
 
-/** Stops a job early with a status and minor status that say why. */
+/** Error that stops a job early, with the status and minor status that give the reason. */
 class JobStop extends PilotError {
   constructor(
     readonly outcome: 'Failed' | 'Rescheduled',

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
 /**
- * Reads the output ids that a DIRAC hint asks to put in the output sandbox. Both the current
+ * Reads the output ids that a DIRAC hint selects for the output sandbox. Both the current
  * `dirac:Job {output_sandbox: [{source}]}` and the older `dirac:ExecutionHooks` /
  * `dirac:Scheduling {output_sandbox: [ids]}` forms are read. Returns undefined when no hint
  * selects outputs, which means every output goes into the sandbox.
@@ -64,7 +64,7 @@ export interface SandboxOutputs {
 
 /**
  * Keeps the selected outputs (every stdout and stderr output is always kept) and rewrites
- * their `file://` locations relative to `sandboxRoot`; a `path` is dropped because it is
+ * their `file://` locations relative to `sandboxRoot`. A `path` is dropped because it is
  * meaningless off this node.
  */
 export function prepareSandboxOutputs(

@@ -29,9 +29,9 @@ export interface PayloadGuardOptions {
 }
 
 /**
- * Watches and ends one job's payload: every payload process carries the job's marker (and
- * joins its control group where the machine allows), the watchdog checks the limits on the
- * whole process tree, and `finish` leaves no process of the job running.
+ * Watches and ends one job's payload. Every payload process carries the job's marker and,
+ * where the machine allows, joins the job's control group. The watchdog checks the limits on
+ * the whole process tree, and `finish` leaves no process of the job running.
  */
 export class PayloadGuard {
   private readonly killer: ProcessTreeKiller;

@@ -1,7 +1,7 @@
 /**
- * Nothing lost: a pilot killed with SIGKILL during an upload and restarted on the same work
- * folder, and a pilot run against a service that misbehaves on every route, must both
- * deliver every job's final status and output sandbox exactly once.
+ * Delivery without loss or duplicates. A pilot killed with SIGKILL during an upload and
+ * restarted on the same work folder must deliver every job's final status and output sandbox
+ * exactly once. So must a pilot run against a service that misbehaves on every route.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -116,8 +116,8 @@ outputs: []
         kinds: ['error', 'delay', 'drop', 'lost', 'expire', 'unauthorized'],
         delaySeconds: [0.2, 1],
         seed: 11,
-        // A match answer lost after the service acted strands the job at the service, which
-        // no client can repair; token answers consume single-use credentials the same way.
+        // A match response lost after the service acted strands the job at the service, which
+        // no client can repair. Lost token responses consume single-use credentials the same way.
         lostExcludedRoutes: [...TOKEN_ROUTES, 'POST /api/pilots/internal/match'],
       },
     });

@@ -25,7 +25,7 @@ outputs:
   share: {type: stdout}
 `;
 
-/** A payload that leaves a background child in its process group; the marker finds both. */
+/** Returns a tool whose payload leaves a background child in its process group. */
 function sleeperTool(marker: number): string {
   return `
 cwlVersion: v1.2

@@ -59,7 +59,7 @@ export type InjectedFault =
   | { kind: 'expire'; urlLifetimeSeconds: number }
   | { kind: 'unauthorized' };
 
-/** Token routes: a lost answer there consumes a single-use credential for good. */
+/** Token routes, where a lost response consumes a single-use credential for good. */
 export const TOKEN_ROUTES = [
   'POST /api/auth/secret-exchange',
   'POST /api/auth/pilot-token',
@@ -69,7 +69,7 @@ export const TOKEN_ROUTES = [
 // NOTE: a `lost` match leaves the job Matched to a pilot that never saw it. This service has
 // no agent that returns such jobs to the queue, so by default the match route is spared too.
 
-/** Default of `lostExcludedRoutes`: answers no client can recover from when lost. */
+/** Default of `lostExcludedRoutes`: routes whose lost response no client can recover from. */
 export const DEFAULT_LOST_EXCLUDED_ROUTES = [...TOKEN_ROUTES, 'POST /api/pilots/internal/match'];
 
 const ERROR_STATUSES = [429, 500, 502, 503, 504];
