@@ -5,11 +5,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
-import { describeReadError, describeYamlError } from '../cwl/index.js';
+import { splitFragment } from '../cwl/document-ref.js';
 import { CwlUnsupportedError, CwlValidationError, PilotError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { attachProgressDisplay } from './exec-progress.js';
+
+// The engine, yaml and the expression worker are imported where they are first needed: a
+// short run spends most of its time starting up, and these are most of what it loads.
 
 const USAGE = `Usage: ctao-pilot exec [options] DOCUMENT [JOB]
 
@@ -105,10 +107,15 @@ async function execDocument(
   jobFile: string | undefined,
   flags: ExecFlags,
 ): Promise<number> {
+  // The worker starts on its own thread while this one loads the engine and the document.
+  const documentText = await readDocumentText(document);
+  if (documentText?.includes('InlineJavascriptRequirement')) {
+    const { startExpressionWorker } = await import('../cwl/expressions-js.js');
+    startExpressionWorker();
+  }
+  const { runDocument } = await import('../cwl/index.js');
   const job = jobFile === undefined ? {} : await readJob(jobFile);
   const log = flags.debug ? await createDebugLogger() : undefined;
-  // The engine is loaded here, after argument checks, so `--help` stays fast.
-  const { runDocument } = await import('../cwl/index.js');
 
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
@@ -120,6 +127,7 @@ async function execDocument(
   try {
     const result = await runDocument({
       document,
+      documentText,
       job,
       jobBaseDir: jobFile === undefined ? process.cwd() : path.dirname(path.resolve(jobFile)),
       outdir: flags.outdir ?? process.cwd(),
@@ -141,7 +149,21 @@ async function execDocument(
   }
 }
 
+/**
+ * Returns the text of the file `document` names, or undefined when it cannot be read; the
+ * engine then reads it again and reports the error.
+ */
+async function readDocumentText(document: string): Promise<string | undefined> {
+  try {
+    return await readFile(splitFragment(document).file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 async function readJob(jobFile: string): Promise<Record<string, unknown>> {
+  const { describeReadError, describeYamlError } = await import('../cwl/load-errors.js');
+  const { parse: parseYaml } = await import('yaml');
   const file = path.resolve(jobFile);
   let text: string;
   try {

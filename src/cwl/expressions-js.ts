@@ -104,6 +104,15 @@ function libraryKeyOf(expressionLib: readonly string[]): string {
   return key;
 }
 
+/**
+ * Starts the expression worker now, without waiting for it, when none runs. A worker takes
+ * tens of milliseconds to start; a caller that knows JavaScript expressions are coming calls
+ * this first, so that the start overlaps its own work instead of delaying the first expression.
+ */
+export function startExpressionWorker(): void {
+  current ??= startWorker();
+}
+
 /** Stops the expression worker, if one runs. The next evaluation starts a new one. */
 export async function stopExpressionWorker(): Promise<void> {
   const handle = current;

@@ -3,7 +3,6 @@
  * rules of its declared version, then normalised by cwl-ts-auto (ids, type shorthands, map
  * forms) and saved back to plain objects with full IRIs, which the engine runs on.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,6 +11,8 @@ import { ValidationException, loadDocument } from 'cwl-ts-auto';
 // The package index does not export these two; its internal module does.
 import { Fetcher, LoadingOptions } from 'cwl-ts-auto/dist/util/Internal.js';
 import { CwlValidationError } from '../errors.js';
+import { splitFragment } from './document-ref.js';
+import { startExpressionWorker } from './expressions-js.js';
 import {
   describeLoadError,
   describeReadError,
@@ -58,16 +59,6 @@ class LocalFileFetcher extends Fetcher {
 }
 
 /**
- * Splits `doc.cwl#frag` into the file path and the fragment, if any. A path that names an
- * existing file is taken whole, since file names may contain `#`.
- */
-export function splitFragment(document: string): { file: string; fragment: string | undefined } {
-  const hash = document.lastIndexOf('#');
-  if (hash < 0 || existsSync(document)) return { file: document, fragment: undefined };
-  return { file: document.slice(0, hash), fragment: document.slice(hash + 1) };
-}
-
-/**
  * Loads the CWL document `document` (a path, optionally followed by `#fragment`) and returns
  * the selected process as plain JSON. Throws CwlValidationError for an unreadable or invalid
  * document, an unknown `cwlVersion` included.
@@ -76,7 +67,10 @@ export async function loadCwlDocument(document: string, text?: string): Promise<
   const { file, fragment } = splitFragment(document);
   const absolute = path.resolve(file);
   const uri = pathToFileURL(absolute).href;
-  const raw = parseDocumentText(text ?? (await readDocumentText(absolute)), absolute);
+  const source = text ?? (await readDocumentText(absolute));
+  // A Workflow's steps may ask for JavaScript where the Workflow itself does not.
+  if (source.includes('InlineJavascriptRequirement')) startExpressionWorker();
+  const raw = parseDocumentText(source, absolute);
   const originalVersion = checkVersionRules(raw, absolute);
   rewriteSecondaryFiles(raw);
 

@@ -5,6 +5,7 @@ import {
   stopExpressionWorker,
   type ExpressionContext,
 } from '../../src/cwl/expressions.js';
+import { startExpressionWorker } from '../../src/cwl/expressions-js.js';
 
 const context: ExpressionContext = {
   inputs: {
@@ -343,6 +344,30 @@ describe('time limit', () => {
 
   it('evaluates again after the worker was replaced', () => {
     expect(run('$(inputs.count * 3)')).toBe(9);
+  });
+});
+
+describe('worker started ahead of the first expression', () => {
+  it('evaluates in the context it built before any request, with the usual isolation', async () => {
+    await stopExpressionWorker();
+    startExpressionWorker();
+    // A second call while the first worker starts must not start another one.
+    startExpressionWorker();
+    // Let the worker start and build its context for documents without expressionLib.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(run('${ globalThis.leaked = inputs.count; return leaked; }')).toBe(3);
+    expect(run('$(typeof leaked)')).toBe('undefined');
+    expect(run('$(Object.isFrozen(Array.prototype))')).toBe(true);
+    expect(
+      run('$(triple(inputs.count))', { expressionLib: ['function triple(x) { return 3 * x; }'] }),
+    ).toBe(9);
+  });
+
+  it('answers a request that arrives while the worker still starts', async () => {
+    await stopExpressionWorker();
+    startExpressionWorker();
+    expect(run('$(inputs.bands.length)')).toBe(3);
   });
 });
 
