@@ -1,5 +1,5 @@
 // Bundles the command-line entry point and every dependency into one file,
-// dist/ctao-pilot.mjs, which runs with no node_modules beside it.
+// dist/ctao-pilot.cjs, which runs with no node_modules beside it.
 //
 // The file has two parts. The program (src/cli.ts and its dependencies) is bundled as one
 // minified CommonJS function expression and stored in a block comment at the end of the file.
@@ -14,7 +14,7 @@ import { uriJsIpv6Check } from './uri-js-ipv6-check.mjs';
 
 const packageJson = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 const version = packageJson.version;
-const outfile = new URL('../dist/ctao-pilot.mjs', import.meta.url).pathname;
+const outfile = new URL('../dist/ctao-pilot.cjs', import.meta.url).pathname;
 
 /** Opens the comment that holds the program; the launcher checks it is still there. */
 const BODY_OPEN = '/* ctao-pilot program, compiled by the launcher above\n';
@@ -83,7 +83,7 @@ async function bundleLauncher(program) {
     write: false,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     target: 'node20',
     charset: 'ascii',
     legalComments: 'none',

@@ -1,15 +1,15 @@
 /**
- * Start-up code at the head of dist/ctao-pilot.mjs. The program itself sits at the end of the
+ * Start-up code at the head of dist/ctao-pilot.cjs. The program itself sits at the end of the
  * same file, inside a block comment, as one CommonJS function expression. This code reads it
  * back, compiles it with `node:vm` and V8's code cache (see code-cache.ts), and calls it.
  *
- * Node 20 keeps no code cache for ES modules, so a plain bundle is parsed again at every start.
- * Inside a comment the program costs only a scan, and the cached bytecode replaces the parse.
+ * Node 20 keeps no code cache for the main script, so a plain bundle is parsed again at every
+ * start. Inside a comment the program costs only a scan, and the cached bytecode replaces the
+ * parse. The file is CommonJS because Node starts a CommonJS main script a few milliseconds
+ * sooner than an ES module: it skips the ES module loader.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { openCodeCache } from './code-cache.js';
 
@@ -28,7 +28,8 @@ type ProgramFunction = (
   dirname: string,
 ) => void;
 
-const file = fileURLToPath(import.meta.url);
+// The launcher is bundled as CommonJS, so Node gives it its own file name and `require`.
+const file = __filename;
 const { source, lineOffset } = readProgram(file);
 const cache = openCodeCache(__BODY_ID__, process.argv[2]);
 const script = new Script(source, { filename: file, lineOffset, cachedData: cache.data });
@@ -36,7 +37,7 @@ cache.saveOnExit(script);
 
 const program = script.runInThisContext() as ProgramFunction;
 const programModule = { exports: {} };
-program(programModule.exports, createRequire(file), programModule, file, path.dirname(file));
+program(programModule.exports, require, programModule, file, path.dirname(file));
 
 /**
  * Returns the program's source from the comment at the end of `file`, and the line it starts

@@ -1,6 +1,6 @@
 /**
  * The bundle's launcher and its V8 code cache, run as real processes from a copy of
- * dist/ctao-pilot.mjs in an empty folder. Needs `npm run build` first.
+ * dist/ctao-pilot.cjs in an empty folder. Needs `npm run build` first.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -22,7 +22,7 @@ import type { Script } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DISABLE_VARIABLE, openCodeCache } from '../../build/code-cache.js';
 
-const BUNDLE = fileURLToPath(new URL('../../dist/ctao-pilot.mjs', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../../dist/ctao-pilot.cjs', import.meta.url));
 const TOOL = fileURLToPath(new URL('./fixtures/echo-number.cwl', import.meta.url));
 
 let workDir: string;
@@ -32,7 +32,7 @@ let bundle: string;
 beforeEach(() => {
   workDir = mkdtempSync(path.join(tmpdir(), 'ctao-launcher-'));
   cacheHome = path.join(workDir, 'cache');
-  bundle = path.join(workDir, 'empty', 'ctao-pilot.mjs');
+  bundle = path.join(workDir, 'empty', 'ctao-pilot.cjs');
   mkdirSync(path.dirname(bundle));
   copyFileSync(BUNDLE, bundle);
 });

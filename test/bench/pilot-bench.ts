@@ -60,7 +60,7 @@ export interface MemoryResult {
   busy: Summary;
 }
 
-/** Size of dist/ctao-pilot.mjs and the time of `node dist/ctao-pilot.mjs --version`. */
+/** Size of dist/ctao-pilot.cjs and the time of `node dist/ctao-pilot.cjs --version`. */
 export interface BundleResult {
   bytes: number;
   versionMs: Summary;
@@ -248,7 +248,7 @@ function readRssBytes(pid: number): number | undefined {
   }
 }
 
-/** Measures the bundle's size and times `node dist/ctao-pilot.mjs --version` after one warm-up. */
+/** Measures the bundle's size and times `node dist/ctao-pilot.cjs --version` after one warm-up. */
 function benchBundle(runs: number): BundleResult {
   const times: number[] = [];
   for (let run = -1; run < runs; run += 1) {

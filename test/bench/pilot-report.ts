@@ -91,7 +91,7 @@ function renderBundle(result: PilotBenchResult): string[] {
   return [
     '## Bundle',
     '',
-    '`dist/ctao-pilot.mjs` as `npm run build` writes it. `--version` is timed from spawn to exit',
+    '`dist/ctao-pilot.cjs` as `npm run build` writes it. `--version` is timed from spawn to exit',
     'with the code cache warm, after one untimed run. The start-up section above times `exec`',
     'of a one-line tool.',
     '',

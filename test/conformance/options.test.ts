@@ -15,7 +15,7 @@ describe('parseRunnerArgs defaults', () => {
   it('runs the bundled pilot exec command', () => {
     expect(options.runner).toEqual([
       process.execPath,
-      '/repo/ctao-pilot/dist/ctao-pilot.mjs',
+      '/repo/ctao-pilot/dist/ctao-pilot.cjs',
       'exec',
     ]);
   });

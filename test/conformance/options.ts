@@ -21,7 +21,7 @@ Options:
                     no-docker (no DockerRequirement under requirements)
   --jobs N          tests run at once (default: number of cores)
   --runner CMD      runner command, split on spaces; relative paths of existing files resolve
-                    against the current folder (default: node dist/ctao-pilot.mjs exec)
+                    against the current folder (default: node dist/ctao-pilot.cjs exec)
   --timeout S       limit per test in seconds, a timeout fails the test (default: 600)
   --report FILE     JSON report of every test (default: .conformance/report.json)
   --floor FILE      exit 1 when fewer tests pass than min_passed in this JSON file; its
@@ -102,7 +102,7 @@ export function parseRunnerArgs(argv: string[], repoRoot: string): RunnerOptions
 
 /** Default runner: the bundled pilot's `exec` command, started with this Node binary. */
 export function defaultRunner(repoRoot: string): string[] {
-  return [process.execPath, path.join(repoRoot, 'dist/ctao-pilot.mjs'), 'exec'];
+  return [process.execPath, path.join(repoRoot, 'dist/ctao-pilot.cjs'), 'exec'];
 }
 
 function parseRunner(value: string | undefined, repoRoot: string): string[] {

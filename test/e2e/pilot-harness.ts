@@ -10,7 +10,7 @@ import { unpackSandbox } from '../../src/archive/index.js';
 import type { ReferenceService } from '../reference-service/index.js';
 
 export const REPOSITORY_ROOT = resolve(import.meta.dirname, '../..');
-export const BUNDLE = join(REPOSITORY_ROOT, 'dist', 'ctao-pilot.mjs');
+export const BUNDLE = join(REPOSITORY_ROOT, 'dist', 'ctao-pilot.cjs');
 
 /** Result of one pilot process. */
 export interface PilotRun {
@@ -45,7 +45,7 @@ export interface StartedPilot {
 }
 
 /**
- * Runs `node dist/ctao-pilot.mjs run` from an empty folder (no node_modules), with a fresh
+ * Runs `node dist/ctao-pilot.cjs run` from an empty folder (no node_modules), with a fresh
  * pilot secret registered at the service, until it leaves.
  */
 export async function runPilot(options: PilotRunOptions): Promise<PilotRun> {

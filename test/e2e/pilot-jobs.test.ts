@@ -230,17 +230,17 @@ describe('pilot without a service', () => {
 describe('bundle without node_modules', () => {
   it('prints its version and runs exec', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'ctao-pilot-bundle-'));
-    await copyFile(BUNDLE, join(folder, 'ctao-pilot.mjs'));
+    await copyFile(BUNDLE, join(folder, 'ctao-pilot.cjs'));
     await writeFile(join(folder, 'echo.cwl'), ECHO_TOOL);
     await writeFile(join(folder, 'job.yaml'), 'message: hello\n');
 
-    const version = spawnSync(process.execPath, ['ctao-pilot.mjs', '--version'], {
+    const version = spawnSync(process.execPath, ['ctao-pilot.cjs', '--version'], {
       cwd: folder,
       encoding: 'utf8',
     });
     const exec = spawnSync(
       process.execPath,
-      ['ctao-pilot.mjs', 'exec', '--outdir', 'out', 'echo.cwl', 'job.yaml'],
+      ['ctao-pilot.cjs', 'exec', '--outdir', 'out', 'echo.cwl', 'job.yaml'],
       { cwd: folder, encoding: 'utf8' },
     );
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scratch } from '../helpers.js';
 
-const BUNDLE = fileURLToPath(new URL('../../../dist/ctao-pilot.mjs', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../../../dist/ctao-pilot.cjs', import.meta.url));
 const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0;
 
 const TOOL = `cwlVersion: v1.2
