@@ -1,13 +1,15 @@
-// Bundles the command-line entry point and every dependency into one file,
+// Bundles the command-line entry points and every dependency into one file,
 // dist/ctao-pilot.cjs, which runs with no node_modules beside it.
 //
-// The file has two parts. The program (src/cli.ts and its dependencies) is bundled as one
-// minified CommonJS function expression and stored in a block comment at the end of the file.
-// build/launcher.ts, bundled at the head, reads that comment back and compiles it with V8's
-// code cache, so that a warm start skips parsing the program.
+// The file has three parts. build/launcher.ts, bundled at the head, picks one of two programs,
+// each bundled as one minified CommonJS function expression and stored in a block comment
+// after it: the exec program (src/cli-exec.ts) as plain text, and the whole program
+// (src/cli.ts) compressed with Brotli and encoded in base64. The launcher reads the comment
+// back and compiles it with V8's code cache, so that a warm start skips parsing the program.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { lazyNodeFetch } from './lazy-node-fetch.mjs';
 import { seekBzipBuffer } from './seek-bzip-buffer.mjs';
 import { uriJsIpv6Check } from './uri-js-ipv6-check.mjs';
@@ -16,33 +18,41 @@ const packageJson = JSON.parse(await readFile(new URL('../package.json', import.
 const version = packageJson.version;
 const outfile = new URL('../dist/ctao-pilot.cjs', import.meta.url).pathname;
 
-/** Opens the comment that holds the program; the launcher checks it is still there. */
-const BODY_OPEN = '/* ctao-pilot program, compiled by the launcher above\n';
+/** Ends both program comments; the launcher checks it is still there. */
 const BODY_CLOSE = '\n*/\n';
 
 /**
- * Stands for "*" + "/" inside the program, which would end the comment early. The build checks
- * that the program does not contain this sequence already.
+ * Stands for "*" + "/" inside a plain program, which would end the comment early. The build
+ * checks that the program does not contain this sequence already.
  */
 const ESCAPED_CLOSE = '*\u0001/';
 
-const program = await bundleProgram();
-const launcher = await bundleLauncher(program);
+const exec = await bundleProgram('src/cli-exec.ts');
+const full = await bundleProgram('src/cli.ts');
+const bodies = {
+  exec: plainBody(exec, '/* ctao-pilot exec program, compiled by the launcher above\n'),
+  full: compressedBody(
+    full,
+    '/* ctao-pilot program, Brotli-compressed and in base64, decoded by the launcher above\n',
+  ),
+};
+const launcher = await bundleLauncher(bodies);
 await mkdir(new URL('../dist/', import.meta.url), { recursive: true });
 // A process that starts while the build runs must see the old file or the new one, never a
 // partial one, so the file is written beside its final name and renamed.
 const temporary = `${outfile}.${process.pid}.tmp`;
-await writeFile(temporary, `${launcher}${BODY_OPEN}${program.text}${BODY_CLOSE}`, 'latin1');
+const framed = [bodies.exec, bodies.full].map((body) => `${body.open}${body.text}${body.close}`);
+await writeFile(temporary, `${launcher}${framed.join('')}`, 'latin1');
 await chmod(temporary, 0o755);
 await rename(temporary, outfile);
 
 /**
- * Bundles src/cli.ts as `(function (exports, require, module, __filename, __dirname) {...})`
- * and returns it escaped for the comment, with the values the launcher needs to find it.
+ * Bundles `entry` as `(function (exports, require, module, __filename, __dirname) {...})` and
+ * returns the text with its id, which names its code cache folder.
  */
-async function bundleProgram() {
+async function bundleProgram(entry) {
   const result = await build({
-    entryPoints: [new URL('../src/cli.ts', import.meta.url).pathname],
+    entryPoints: [new URL(`../${entry}`, import.meta.url).pathname],
     write: false,
     bundle: true,
     platform: 'node',
@@ -63,21 +73,48 @@ async function bundleProgram() {
   const code = result.outputFiles[0].text;
   const wrapped = `(function (exports, require, module, __filename, __dirname) {\n${code}\n})`;
 
-  // The launcher reads the file as Latin-1, which equals UTF-8 only for ASCII.
+  // The launcher decodes the file as Latin-1, which equals UTF-8 only for ASCII.
   if (/[^\p{ASCII}]/u.test(wrapped)) {
-    throw new Error('The bundled program contains a non-ASCII character. Keep charset "ascii".');
+    throw new Error(
+      `The program of ${entry} contains a non-ASCII character. Keep charset "ascii".`,
+    );
   }
-  if (wrapped.includes(ESCAPED_CLOSE)) {
-    throw new Error('The bundled program contains the escape sequence. Choose another one.');
-  }
-  const needsEscape = wrapped.includes('*/');
-  const text = needsEscape ? wrapped.replaceAll('*/', ESCAPED_CLOSE) : wrapped;
   const hash = createHash('sha256').update(wrapped).digest('hex').slice(0, 16);
-  return { text, id: `${version}-${hash}`, escapedClose: needsEscape ? ESCAPED_CLOSE : undefined };
+  return { wrapped, id: `${version}-${hash}` };
 }
 
-/** Bundles build/launcher.ts with the program's length, id and comment markers built in. */
-async function bundleLauncher(program) {
+/** Lays out `program` as plain text in a comment opened by `open`. */
+function plainBody(program, open) {
+  if (program.wrapped.includes(ESCAPED_CLOSE)) {
+    throw new Error('A program contains the escape sequence. Choose another one.');
+  }
+  const needsEscape = program.wrapped.includes('*/');
+  const text = needsEscape ? program.wrapped.replaceAll('*/', ESCAPED_CLOSE) : program.wrapped;
+  const layout = {
+    id: program.id,
+    length: text.length,
+    open,
+    close: BODY_CLOSE,
+    compressed: false,
+  };
+  if (needsEscape) layout.escapedClose = ESCAPED_CLOSE;
+  return { ...layout, text };
+}
+
+/** Lays out `program` compressed, in base64, whose alphabet cannot end the comment. */
+function compressedBody(program, open) {
+  const compressed = brotliCompressSync(Buffer.from(program.wrapped, 'latin1'), {
+    params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9 },
+  });
+  const text = compressed.toString('base64');
+  return { id: program.id, length: text.length, open, close: BODY_CLOSE, compressed: true, text };
+}
+
+/** Bundles build/launcher.ts with the layout of both program comments built in. */
+async function bundleLauncher(bodies) {
+  const layouts = Object.fromEntries(
+    Object.entries(bodies).map(([name, { text, ...layout }]) => [name, layout]),
+  );
   const result = await build({
     entryPoints: [new URL('./launcher.ts', import.meta.url).pathname],
     write: false,
@@ -87,14 +124,7 @@ async function bundleLauncher(program) {
     target: 'node20',
     charset: 'ascii',
     legalComments: 'none',
-    define: {
-      __BODY_ID__: JSON.stringify(program.id),
-      __BODY_LENGTH__: String(program.text.length),
-      __BODY_OPEN__: JSON.stringify(BODY_OPEN),
-      __BODY_CLOSE__: JSON.stringify(BODY_CLOSE),
-      __BODY_ESCAPED_CLOSE__:
-        program.escapedClose === undefined ? 'undefined' : JSON.stringify(program.escapedClose),
-    },
+    define: { __BODIES__: JSON.stringify(layouts) },
     banner: { js: '#!/usr/bin/env node' },
     logLevel: 'warning',
   });

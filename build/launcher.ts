@@ -1,24 +1,40 @@
 /**
- * Start-up code at the head of dist/ctao-pilot.cjs. The program itself sits at the end of the
- * same file, inside a block comment, as one CommonJS function expression. This code reads it
- * back, compiles it with `node:vm` and V8's code cache (see code-cache.ts), and calls it.
+ * Start-up code at the head of dist/ctao-pilot.cjs. The program sits after it in two block
+ * comments, each holding one CommonJS function expression:
  *
- * Node 20 keeps no code cache for the main script, so a plain bundle is parsed again at every
- * start. Inside a comment the program costs only a scan, and the cached bytecode replaces the
- * parse. The file is CommonJS because Node starts a CommonJS main script a few milliseconds
- * sooner than an ES module: it skips the ES module loader.
+ * - the exec program (src/cli-exec.ts: `ctao-pilot exec` and the CWL engine), as plain text;
+ * - the whole program (src/cli.ts: every command), compressed with Brotli and encoded in
+ *   base64.
+ *
+ * Node reads and scans the whole file before the first line runs, at about a millisecond per
+ * 400 kB here, and most of the whole program (the HTTP client, tar, the logger) serves the
+ * pilot alone. Compressed, that part costs `exec` little; the pilot, which runs for hours,
+ * pays a few milliseconds to decompress it.
+ *
+ * The launcher reads the comment it needs back, compiles it with `node:vm` and V8's code cache
+ * (see code-cache.ts), and calls it. Node 20 keeps no code cache for the main script, so a
+ * plain bundle would be parsed again at every start. The file is CommonJS because Node starts a
+ * CommonJS main script a few milliseconds sooner than an ES module.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { Script } from 'node:vm';
 import { openCodeCache } from './code-cache.js';
 
-// Set by build/bundle.mjs.
-declare const __BODY_ID__: string;
-declare const __BODY_LENGTH__: number;
-declare const __BODY_OPEN__: string;
-declare const __BODY_CLOSE__: string;
-declare const __BODY_ESCAPED_CLOSE__: string | undefined;
+/** Where the build put one program comment, and how its text is stored. */
+interface BodyLayout {
+  id: string;
+  /** Length of the text between `open` and `close`, in bytes. */
+  length: number;
+  open: string;
+  close: string;
+  /** Stands for the comment end inside a plain text, when the program contains one. */
+  escapedClose?: string;
+  compressed: boolean;
+}
+
+// Set by build/bundle.mjs. The layouts are in file order.
+declare const __BODIES__: { exec: BodyLayout; full: BodyLayout };
 
 type ProgramFunction = (
   exports: object,
@@ -30,8 +46,10 @@ type ProgramFunction = (
 
 // The launcher is bundled as CommonJS, so Node gives it its own file name and `require`.
 const file = __filename;
-const { source, lineOffset } = readProgram(file);
-const cache = openCodeCache(__BODY_ID__, process.argv[2]);
+const command = process.argv[2];
+const body = command === 'exec' ? __BODIES__.exec : __BODIES__.full;
+const { source, lineOffset } = readProgram(file, body);
+const cache = openCodeCache(body.id, command);
 const script = new Script(source, { filename: file, lineOffset, cachedData: cache.data });
 cache.saveOnExit(script);
 
@@ -40,41 +58,71 @@ const programModule = { exports: {} };
 program(programModule.exports, require, programModule, file, path.dirname(file));
 
 /**
- * Returns the program's source from the comment at the end of `file`, and the line it starts
- * on, so that stack traces name lines of the file. Throws when the file was changed after the
- * build, because the source would then be cut at the wrong place.
+ * Returns the source of the program in `body`, and for plain text the line it starts on, so
+ * that stack traces name lines of the file. Throws when the file was changed after the build,
+ * because the text would then be cut at the wrong place.
  */
-function readProgram(file: string): { source: string; lineOffset: number } {
-  // The program is ASCII (checked by the build), so one character per byte is exact.
+function readProgram(file: string, body: BodyLayout): { source: string; lineOffset: number } {
   // NOTE: a build that replaces the file between Node's load and this read makes the check
   // below fail, so a start racing an in-place upgrade exits with the "damaged" error.
-  const text = readFileSync(file, 'latin1');
-  const end = text.length - __BODY_CLOSE__.length;
-  const start = end - __BODY_LENGTH__;
-  if (
-    start < __BODY_OPEN__.length ||
-    text.slice(start - __BODY_OPEN__.length, start) !== __BODY_OPEN__ ||
-    text.slice(end) !== __BODY_CLOSE__
-  ) {
-    throw new Error(
-      `${file} is damaged: the program comment is not where the build put it. Reinstall ctao-pilot.`,
-    );
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const end = size - distanceFromEnd(body);
+    const start = end - body.length;
+    const framed = readRange(fd, start - body.open.length, end + body.close.length);
+    if (
+      start < body.open.length ||
+      framed.toString('latin1', 0, body.open.length) !== body.open ||
+      framed.toString('latin1', framed.length - body.close.length) !== body.close
+    ) {
+      throw new Error(
+        `${file} is damaged: the program comment is not where the build put it. Reinstall ctao-pilot.`,
+      );
+    }
+    const text = framed.subarray(body.open.length, framed.length - body.close.length);
+    if (body.compressed) return { source: decompress(text), lineOffset: 0 };
+    // The program is ASCII (checked by the build), so Latin-1 decoding is exact.
+    let source = text.toString('latin1');
+    if (body.escapedClose !== undefined) source = source.replaceAll(body.escapedClose, '*/');
+    return { source, lineOffset: countLines(fd, start) };
+  } finally {
+    closeSync(fd);
   }
-
-  let source = text.slice(start, end);
-  if (__BODY_ESCAPED_CLOSE__ !== undefined) {
-    source = source.replaceAll(__BODY_ESCAPED_CLOSE__, '*/');
-  }
-  return { source, lineOffset: countLines(text, start) };
 }
 
-function countLines(text: string, end: number): number {
+/** Bytes between the end of `body`'s text and the end of the file. */
+function distanceFromEnd(body: BodyLayout): number {
+  const { exec, full } = __BODIES__;
+  const afterFull = full.close.length;
+  if (body === full) return afterFull;
+  return afterFull + full.length + full.open.length + exec.close.length;
+}
+
+function readRange(fd: number, start: number, end: number): Buffer {
+  const buffer = Buffer.allocUnsafe(Math.max(0, end - start));
+  let filled = 0;
+  while (filled < buffer.length) {
+    const read = readSync(fd, buffer, filled, buffer.length - filled, start + filled);
+    if (read === 0) break;
+    filled += read;
+  }
+  return buffer.subarray(0, filled);
+}
+
+/** Decodes and decompresses the whole program; zlib is loaded only on this path. */
+function decompress(text: Buffer): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const zlib = require('node:zlib') as typeof import('node:zlib');
+  const compressed = Buffer.from(text.toString('latin1'), 'base64');
+  return zlib.brotliDecompressSync(compressed).toString('latin1');
+}
+
+/** Counts the line breaks before byte `end` of the file, which are all in the launcher part. */
+function countLines(fd: number, end: number): number {
+  const head = readRange(fd, 0, end);
   let lines = 0;
-  for (
-    let index = text.indexOf('\n');
-    index !== -1 && index < end;
-    index = text.indexOf('\n', index + 1)
-  ) {
+  for (let index = head.indexOf(10); index !== -1; index = head.indexOf(10, index + 1)) {
     lines += 1;
   }
   return lines;

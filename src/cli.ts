@@ -2,6 +2,7 @@
  * Entry point of the `ctao-pilot` command: `run` (the pilot), `exec` (one CWL document on this
  * machine), `probe` (node facts as JSON) and `--version`.
  */
+import { setExitCode } from './commands/exit-code.js';
 import { PILOT_VERSION } from './version.js';
 
 const USAGE = `Usage: ctao-pilot <command> [options]
@@ -48,13 +49,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`ctao-pilot: ${message}\n`);
-    process.exitCode = 1;
-  },
-);
+setExitCode(main(process.argv.slice(2)));

@@ -123,11 +123,27 @@ describe('bundle launcher', () => {
     expect(() => cacheFiles()).toThrow(/ENOENT/);
   });
 
+  it('keeps the pilot out of the plain exec program and compresses the rest', () => {
+    const text = readFileSync(bundle, 'latin1');
+    const execOpen = text.lastIndexOf('/* ctao-pilot exec program');
+    const fullOpen = text.lastIndexOf('/* ctao-pilot program, Brotli');
+    expect(execOpen).toBeGreaterThan(0);
+    expect(fullOpen).toBeGreaterThan(execOpen);
+    const execProgram = text.slice(execOpen, fullOpen);
+    expect(execProgram).toContain('execCommand');
+    expect(execProgram).not.toContain('function runCommand(');
+    expect(execProgram).not.toContain('undici');
+    const fullProgram = text.slice(text.indexOf('\n', fullOpen) + 1, text.lastIndexOf('\n*/'));
+    expect(fullProgram).toMatch(/^[A-Za-z0-9+/]+=*$/);
+  });
+
   it('rejects a bundle changed after the build', () => {
     appendFileSync(bundle, '\n');
-    const result = runBundle(['--version']);
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain('is damaged');
+    for (const args of [['--version'], ['exec', '--help']]) {
+      const result = runBundle(args);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('is damaged');
+    }
   });
 });
 
