@@ -70,9 +70,7 @@ export async function loadCwlDocument(document: string, text?: string): Promise<
   const source = text ?? (await readDocumentText(absolute));
   // A Workflow's steps may ask for JavaScript where the Workflow itself does not.
   if (source.includes('InlineJavascriptRequirement')) startExpressionWorker();
-  const raw = parseDocumentText(source, absolute);
-  const originalVersion = checkVersionRules(raw, absolute);
-  rewriteSecondaryFiles(raw);
+  const { raw, originalVersion } = prepareCwlDocument(source, absolute);
 
   // cwl-ts-auto deletes these two keys from the object it loads.
   const { $namespaces: namespaces, $schemas: schemas } = raw;
@@ -99,6 +97,25 @@ export async function loadCwlDocument(document: string, text?: string): Promise<
   const process = selectProcess(graph, uri, fragment, absolute);
   checkInputTypeNames(process, absolute);
   return { process, graph, uri, originalVersion };
+}
+
+/** The parsed document, checked against its version's rules and ready to normalise. */
+export interface PreparedDocument {
+  raw: Record<string, unknown>;
+  /** `cwlVersion` as written in the document. */
+  originalVersion: string;
+}
+
+/**
+ * Parses the text of the CWL document `file`, checks it against the rules of its declared
+ * version and rewrites its `secondaryFiles` entries into their string form. Throws
+ * CwlValidationError for invalid YAML, a top level that is not a mapping or an unknown version.
+ */
+export function prepareCwlDocument(text: string, file: string): PreparedDocument {
+  const raw = parseDocumentText(text, file);
+  const originalVersion = checkVersionRules(raw, file);
+  rewriteSecondaryFiles(raw);
+  return { raw, originalVersion };
 }
 
 /**
