@@ -167,16 +167,26 @@ async function freeName(outdir: string, basename: string, state: RelocateState):
   return candidate;
 }
 
-/** Renames, or copies and deletes when the folders sit on different file systems. */
+/** Error codes of a rename whose target exists and is in the way. */
+const TARGET_IN_WAY = new Set(['EEXIST', 'ENOTEMPTY', 'EISDIR', 'ENOTDIR']);
+
+/**
+ * Renames, replacing what is at `target`, or copies and deletes when the folders sit on
+ * different file systems. The rename is tried first because the target rarely exists, and a
+ * rename over a file or an empty folder replaces it in one step.
+ */
 async function moveEntry(source: string, target: string): Promise<void> {
-  await rm(target, { recursive: true, force: true });
   try {
     await rename(source, target);
+    return;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-    await cp(source, target, { recursive: true, verbatimSymlinks: true });
-    await rm(source, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code !== 'EXDEV' && !TARGET_IN_WAY.has(code)) throw error;
+    await rm(target, { recursive: true, force: true });
+    if (code !== 'EXDEV') return rename(source, target);
   }
+  await cp(source, target, { recursive: true, verbatimSymlinks: true });
+  await rm(source, { recursive: true, force: true });
 }
 
 /**

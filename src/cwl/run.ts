@@ -2,7 +2,7 @@
  * Entry of the CWL engine: loads a document, builds the input object, dispatches on the
  * process class and moves the outputs into the output folder.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { checkInputFormats, expandFileFormats } from './formats.js';
 import type { ProcessStatus, RunDocumentOptions, RunDocumentResult } from './index.js';
 import { bindInputValues, resolveInputFiles, type InputContext } from './inputs.js';
 import { loadCwlDocument } from './loader.js';
+import { removeTree } from './files.js';
 import { asArray, isObject, type CwlObject } from './model.js';
 import type { ProcessRun } from './process-run.js';
 import { relocateOutputs } from './relocate.js';
@@ -73,9 +74,8 @@ export async function runDocument(options: RunDocumentOptions): Promise<RunDocum
   const runner = selectRunner(process);
 
   const outdir = path.resolve(options.outdir);
-  await mkdir(outdir, { recursive: true });
   const base = path.resolve(options.tmpdirPrefix ?? os.tmpdir());
-  await mkdir(base, { recursive: true });
+  await Promise.all([mkdir(outdir, { recursive: true }), mkdir(base, { recursive: true })]);
   const root = await mkdtemp(path.join(base, 'ctao-cwl-'));
 
   try {
@@ -90,7 +90,7 @@ export async function runDocument(options: RunDocumentOptions): Promise<RunDocum
       cause: error,
     });
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await removeTree(root);
   }
 }
 
@@ -152,7 +152,7 @@ export async function prepareRun(
   const jobDir = path.join(root, 'out');
   const tmpDir = path.join(root, 'tmp');
   const stagingDir = path.join(root, 'stage');
-  for (const dir of [jobDir, tmpDir, stagingDir]) await mkdir(dir);
+  await Promise.all([jobDir, tmpDir, stagingDir].map((dir) => mkdir(dir)));
 
   const named = collectNamedTypes(process);
   const context: InputContext = {

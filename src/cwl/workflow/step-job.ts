@@ -2,7 +2,7 @@
  * Runs one workflow step: its scatter jobs, each through the job scheduler, with `valueFrom`
  * and `when` per job, and gathers the jobs' outputs into the step's output values.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -13,6 +13,7 @@ import {
   describeError,
 } from '../../errors.js';
 import { createEvaluator } from '../evaluate.js';
+import { removeTree } from '../files.js';
 import type { RunDocumentOptions } from '../index.js';
 import { bindInputValues } from '../inputs.js';
 import {
@@ -167,7 +168,7 @@ async function runToolJob(
       return result.outputs;
     } finally {
       // Outputs stay in the job's output folder until the run ends; the rest can go now.
-      await rm(run.tmpDir, { recursive: true, force: true });
+      await removeTree(run.tmpDir);
     }
   });
 }
