@@ -1,15 +1,13 @@
 /**
  * Loads a CWL document into plain JSON. The YAML is parsed with `yaml`, checked against the
- * rules of its declared version, then normalised by cwl-ts-auto (ids, type shorthands, map
- * forms) and saved back to plain objects with full IRIs, which the engine runs on.
+ * rules of its declared version, then normalised by the Salad normaliser (ids, type shorthands,
+ * map forms) into plain objects with full IRIs, which the engine runs on.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { ValidationException, loadDocument } from 'cwl-ts-auto';
-// The package index does not export these two; its internal module does.
-import { Fetcher, LoadingOptions } from 'cwl-ts-auto/dist/util/Internal.js';
 import { CwlValidationError } from '../errors.js';
 import { splitFragment } from './document-ref.js';
 import { startExpressionWorker } from './expressions-js.js';
@@ -20,6 +18,7 @@ import {
   describeYamlError,
   findUnknownInputType,
 } from './load-errors.js';
+import { normaliseCwlDocument } from './salad/index.js';
 import { collectNamedTypes } from './schema.js';
 import { checkVersionRules, upgradeToCurrentVersion } from './versions.js';
 import { asArray, isObject, type CwlObject } from './model.js';
@@ -36,26 +35,9 @@ export interface LoadedDocument {
   originalVersion: string;
 }
 
-/** Reads `file://` URLs only, so a document can never make the engine open a network connection. */
-class LocalFileFetcher extends Fetcher {
-  async fetchText(url: string): Promise<string> {
-    if (!url.startsWith('file:')) {
-      throw new ValidationException(`cannot fetch ${url}: only local files can be imported`);
-    }
-    try {
-      return await readFile(fileURLToPath(url), 'utf8');
-    } catch (error) {
-      throw new ValidationException(`cannot read ${url}: ${(error as Error).message}`);
-    }
-  }
-
-  checkExists(url: string): boolean {
-    return url.startsWith('file:');
-  }
-
-  urljoin(baseUrl: string, url: string): string {
-    return new URL(url, baseUrl).href;
-  }
+/** Reads a `file://` URL named by `$import` or `$include`; the normaliser fetches no other scheme. */
+function readImportedFile(url: string): string {
+  return readFileSync(fileURLToPath(url), 'utf8');
 }
 
 /**
@@ -72,22 +54,17 @@ export async function loadCwlDocument(document: string, text?: string): Promise<
   if (source.includes('InlineJavascriptRequirement')) startExpressionWorker();
   const { raw, originalVersion } = prepareCwlDocument(source, absolute);
 
-  // cwl-ts-auto deletes these two keys from the object it loads.
+  // The normaliser deletes these two keys from the object it loads.
   const { $namespaces: namespaces, $schemas: schemas } = raw;
-  let loaded: unknown;
-  try {
-    const options = new LoadingOptions({ fileUri: uri, fetcher: new LocalFileFetcher() });
-    options.idx[uri] = raw;
-    loaded = await loadDocument(raw, uri, options);
-  } catch (error) {
+  const result = normaliseCwlDocument(raw, uri, readImportedFile);
+  if (!result.ok) {
     throw new CwlValidationError(
       'CWL_INVALID_DOCUMENT',
-      `invalid CWL document ${absolute}: ${describeLoadError(error, processClass(raw, fragment))}`,
-      { cause: error },
+      `invalid CWL document ${absolute}: ${describeLoadError(result.message, processClass(raw, fragment))}`,
     );
   }
 
-  const graph = (Array.isArray(loaded) ? loaded : [loaded]).map(saveProcess);
+  const graph = result.processes;
   for (const entry of graph) {
     upgradeToCurrentVersion(entry, originalVersion);
     // In a packed file, `$namespaces` and `$schemas` sit beside `$graph`, not in each process.
@@ -169,9 +146,9 @@ function parseDocumentText(text: string, file: string): Record<string, unknown> 
 
 /**
  * Rewrites `secondaryFiles` entries `{pattern, required}` into the equivalent string form
- * (`".idx"`, or `".idx?"` when not required). cwl-ts-auto 0.1.3 deletes the keys of such an
- * entry while it tries one branch of a union, so a later branch (a Workflow input, for one)
- * sees `{}` and rejects the document. Entries whose `required` is an expression stay as they are.
+ * (`".idx"`, or `".idx?"` when not required). The normaliser, like cwl-ts-auto 0.1.3, deletes
+ * the keys of such an entry while it tries one branch of a union, so a later branch (a Workflow
+ * input, for one) finds `{}` and rejects the document. Entries whose `required` is an expression stay as they are.
  */
 function rewriteSecondaryFiles(node: unknown): void {
   if (Array.isArray(node)) {
@@ -194,14 +171,9 @@ function toSecondaryString(entry: unknown): unknown {
   return entry;
 }
 
-function saveProcess(entry: unknown): CwlObject {
-  const saveable = entry as { save: (top: boolean, base: string, relative: boolean) => unknown };
-  return saveable.save(true, '', false) as CwlObject;
-}
-
 /**
  * Picks the process named by `fragment` from a packed `$graph`, or `#main` when no fragment is
- * given. cwl-ts-auto 0.1.3 returns the whole graph as an array and picks nothing itself.
+ * given. The normaliser returns the whole graph and picks nothing itself.
  */
 function selectProcess(
   graph: CwlObject[],

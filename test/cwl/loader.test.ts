@@ -172,7 +172,9 @@ describe('loadCwlDocument errors', () => {
       'bad-field.cwl',
       'cwlVersion: v1.2\nclass: CommandLineTool\ninputs: []\noutputs: []\nbaseComand: echo\n',
     );
-    await expect(loadCwlDocument(file)).rejects.toThrow(/invalid field baseComand/);
+    await expect(loadCwlDocument(file)).rejects.toThrow(
+      /invalid field `baseComand`, expected one of: .*`baseCommand`/,
+    );
   });
 
   it('rejects an $import over the network', async () => {
