@@ -5,13 +5,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { splitFragment } from '../cwl/document-ref.js';
 import { CwlUnsupportedError, CwlValidationError, PilotError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { attachProgressDisplay } from './exec-progress.js';
 
-// The engine, yaml and the expression worker are imported where they are first needed: a
-// short run spends most of its time starting up, and these are most of what it loads.
+// The engine and yaml are imported where they are first needed, so that `--help` and usage
+// errors answer without loading them.
 
 const USAGE = `Usage: ctao-pilot exec [options] DOCUMENT [JOB]
 
@@ -107,13 +106,10 @@ async function execDocument(
   jobFile: string | undefined,
   flags: ExecFlags,
 ): Promise<number> {
-  // The worker starts on its own thread while this one loads the engine and the document.
-  const documentText = await readDocumentText(document);
-  if (documentText?.includes('InlineJavascriptRequirement')) {
-    const { startExpressionWorker } = await import('../cwl/expressions-js.js');
-    startExpressionWorker();
-  }
   const { runDocument } = await import('../cwl/index.js');
+  // One document, then exit: the expression worker would cost more to start than it saves.
+  const { runExpressionsInThisThread } = await import('../cwl/expressions-js.js');
+  runExpressionsInThisThread();
   const job = jobFile === undefined ? {} : await readJob(jobFile);
   const log = flags.debug ? await createDebugLogger() : undefined;
 
@@ -127,7 +123,6 @@ async function execDocument(
   try {
     const result = await runDocument({
       document,
-      documentText,
       job,
       jobBaseDir: jobFile === undefined ? process.cwd() : path.dirname(path.resolve(jobFile)),
       outdir: flags.outdir ?? process.cwd(),
@@ -146,18 +141,6 @@ async function execDocument(
     display.close();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-  }
-}
-
-/**
- * Returns the text of the file `document` names, or undefined when it cannot be read; the
- * engine then reads it again and reports the error.
- */
-async function readDocumentText(document: string): Promise<string | undefined> {
-  try {
-    return await readFile(splitFragment(document).file, 'utf8');
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * The program of the worker thread that runs CWL JavaScript expressions, and the messages it
- * exchanges with the host.
+ * The evaluator of CWL JavaScript expressions, the worker thread program that runs it, and the
+ * messages they exchange with the host.
  */
 
 /** A request from the host: evaluate one expression. */
@@ -14,7 +14,10 @@ export interface WorkerRequest {
   isFunctionBody: boolean;
   /** JSON text of `{inputs, self, runtime}`. */
   input: string;
-  /** Time limit of loading the expressionLib, in milliseconds. */
+  /**
+   * Time limit of loading the expressionLib, in milliseconds, and of the expression itself
+   * where the evaluator enforces it.
+   */
   timeoutMs: number;
 }
 
@@ -28,7 +31,8 @@ export interface WorkerResponse {
     | 'unknown-library'
     | 'library-threw'
     | 'library-timeout'
-    | 'library-syntax';
+    | 'library-syntax'
+    | 'timeout';
   detail: string;
   /** Index of the expressionLib entry, for the `library-*` outcomes. */
   libraryIndex?: number;
@@ -44,24 +48,39 @@ export interface WorkerData {
   signal: Int32Array;
   prepareSource: string;
   hardenSource: string;
+  /** {@link EVALUATOR_SOURCE}. */
+  evaluatorSource: string;
 }
 
-/**
- * Source of the worker program, a CommonJS script run with `eval: true`. It is kept as text,
- * not as a function turned into text, because bundlers rewrite function bodies (helper calls
- * for kept names, `require` renamed) in ways the worker could not resolve.
- *
- * The program serves one request at a time on `workerData.port`. Each distinct expressionLib
- * gets its own vm context, kept for later requests (at most 8, least recently used first
- * out). Promise rejections without a handler stay inside this thread.
- */
-export const WORKER_SOURCE = String.raw`
-'use strict';
-const vm = require('node:vm');
-const { types } = require('node:util');
-const { workerData } = require('node:worker_threads');
-const { port, signal, prepareSource, hardenSource } = workerData;
+/** The object the evaluator source returns: one evaluator with its own contexts. */
+export interface Evaluator {
+  /** Evaluates one request. Failures come back as outcomes, never as exceptions. */
+  respond(request: WorkerRequest): WorkerResponse;
+  /** Builds the context for documents without expressionLib ahead of their first request. */
+  prepareEmptyLibrary(): void;
+}
 
+/** Signature of the function expression in {@link EVALUATOR_SOURCE}. */
+export type EvaluatorFactory = (
+  vm: typeof import('node:vm'),
+  types: typeof import('node:util').types,
+  prepareSource: string,
+  hardenSource: string,
+  /** True when the caller cannot stop a runaway expression itself, as the worker's host can. */
+  enforceTimeout: boolean,
+) => Evaluator;
+
+/**
+ * Source of the evaluator: one function expression, an {@link EvaluatorFactory}. It is kept as
+ * text, not as a function turned into text, because bundlers rewrite function bodies (helper
+ * calls for kept names, `require` renamed) in ways a worker could not resolve.
+ *
+ * Each distinct expressionLib gets its own vm context, kept for later requests (at most 8,
+ * least recently used first out).
+ */
+export const EVALUATOR_SOURCE = String.raw`
+(function (vm, types, prepareSource, hardenSource, enforceTimeout) {
+'use strict';
 const MAX_SANDBOXES = 8;
 const MAX_COMPILED_PER_SANDBOX = 2000;
 const MAX_LIBRARIES = 64;
@@ -69,7 +88,7 @@ const MAX_LIBRARIES = 64;
 const EMPTY_LIBRARY_TIMEOUT_MS = 10000;
 const sandboxes = new Map();
 const libraries = new Map();
-let runScript;
+const runScript = new vm.Script('__cwlRun(__cwlFn)', { filename: 'cwl-expression-runner' });
 
 class RequestFailure extends Error {
   constructor(response) {
@@ -192,14 +211,16 @@ function evaluate(request) {
 
   sandbox.globals.__cwlInput = request.input;
   sandbox.globals.__cwlFn = fn;
-  // No vm timeout here: starting its watchdog costs about 50 microseconds per run, so the
-  // host enforces the time limit instead by ending this thread.
+  // In a worker, no vm timeout: starting its watchdog costs about 50 microseconds per run, so
+  // the host enforces the time limit instead by ending the thread.
+  const options = enforceTimeout ? { timeout: request.timeoutMs } : undefined;
   let output;
   try {
-    output = runScript.runInContext(sandbox.context);
+    output = runScript.runInContext(sandbox.context, options);
   } catch (error) {
     // The context may have stopped half way through its own bookkeeping: drop it.
     sandboxes.delete(key);
+    if (isTimeout(error)) return { outcome: 'timeout', detail: String(request.timeoutMs) };
     return { outcome: 'threw', detail: describe(error) };
   } finally {
     sandbox.globals.__cwlFn = undefined;
@@ -216,42 +237,57 @@ function evaluate(request) {
   return { outcome: 'threw', detail: 'the sandbox runner returned no result' };
 }
 
-function answer(response) {
-  port.postMessage(response);
-  Atomics.store(signal, 0, 1);
-  Atomics.notify(signal, 0);
-}
-
-function serve(request) {
+function respond(request) {
   try {
-    answer(evaluate(request));
+    return evaluate(request);
   } catch (error) {
-    if (error instanceof RequestFailure) answer(error.response);
-    else answer({ outcome: 'threw', detail: describe(error) });
+    if (error instanceof RequestFailure) return error.response;
+    return { outcome: 'threw', detail: describe(error) };
   }
 }
 
+function prepareEmptyLibrary() {
+  try {
+    getSandbox('', EMPTY_LIBRARY_TIMEOUT_MS);
+  } catch (error) {
+    // Nothing was stored, so the first request builds the context again and reports the error.
+  }
+}
+
+return { respond, prepareEmptyLibrary };
+})`;
+
+/**
+ * Source of the worker program, a CommonJS script run with `eval: true`. It serves one request
+ * at a time on `workerData.port`. Promise rejections without a handler stay inside the thread.
+ */
+export const WORKER_SOURCE = String.raw`
+'use strict';
+const vm = require('node:vm');
+const { types } = require('node:util');
+const { workerData } = require('node:worker_threads');
+const { port, signal, prepareSource, hardenSource } = workerData;
+let evaluator;
+
 try {
-  runScript = new vm.Script('__cwlRun(__cwlFn)', { filename: 'cwl-expression-runner' });
-  port.on('message', serve);
+  const factory = vm.runInThisContext(workerData.evaluatorSource, { filename: 'cwl-evaluator' });
+  evaluator = factory(vm, types, prepareSource, hardenSource, false);
+  port.on('message', function (request) {
+    port.postMessage(evaluator.respond(request));
+    Atomics.store(signal, 0, 1);
+    Atomics.notify(signal, 0);
+  });
   // A promise an expression rejected without a handler must not end this thread, and it
   // changes no result: the expression already returned.
   process.on('unhandledRejection', function () {});
   Atomics.store(signal, 1, 1);
 } catch (error) {
-  port.postMessage({ outcome: 'threw', detail: describe(error) });
+  port.postMessage({ outcome: 'threw', detail: String(error && error.message) });
   Atomics.store(signal, 1, -1);
 }
 Atomics.notify(signal, 1);
 
 // Most documents have no expressionLib. Building their context now, before the first request
-// arrives, takes it off the path of the first expression. A failure here is met again, and
-// reported, by that request.
-if (Atomics.load(signal, 1) === 1) {
-  try {
-    getSandbox('', EMPTY_LIBRARY_TIMEOUT_MS);
-  } catch (error) {
-    // Nothing was stored, so the first request builds the context again.
-  }
-}
+// arrives, takes it off the path of the first expression.
+if (evaluator !== undefined) evaluator.prepareEmptyLibrary();
 `;
