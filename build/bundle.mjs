@@ -10,9 +10,7 @@ import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
-import { lazyNodeFetch } from './lazy-node-fetch.mjs';
 import { seekBzipBuffer } from './seek-bzip-buffer.mjs';
-import { uriJsIpv6Check } from './uri-js-ipv6-check.mjs';
 
 const packageJson = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 const version = packageJson.version;
@@ -67,7 +65,7 @@ async function bundleProgram(entry) {
     legalComments: 'none',
     sourcemap: false,
     define: { __PILOT_VERSION__: JSON.stringify(version) },
-    plugins: [lazyNodeFetch, uriJsIpv6Check, seekBzipBuffer],
+    plugins: [seekBzipBuffer],
     logLevel: 'warning',
   });
   const code = result.outputFiles[0].text;
