@@ -55,8 +55,8 @@ export async function runPayload(options: PayloadOptions): Promise<PayloadResult
     const stderrFd = await openFile(options.stderrPath, 'w');
     return await waitForPayload(options, [
       stdinFd ?? 'ignore',
-      stdoutFd ?? 'pipe',
-      stderrFd ?? 'pipe',
+      stdoutFd ?? standardStreamFd(options.stdoutSink) ?? 'pipe',
+      stderrFd ?? standardStreamFd(options.stderrSink) ?? 'pipe',
     ]);
   } finally {
     await Promise.all(handles.map((handle) => handle.close()));
@@ -64,6 +64,17 @@ export async function runPayload(options: PayloadOptions): Promise<PayloadResult
 }
 
 type StdioEntry = number | 'ignore' | 'pipe';
+
+/**
+ * Returns the descriptor of `sink` when it is this process's own standard output or error,
+ * which the payload then writes to directly, with no pipe through this process. Also the
+ * default sink, standard error, when there is none.
+ */
+function standardStreamFd(sink: Writable | undefined): number | undefined {
+  if (sink === undefined || sink === process.stderr) return 2;
+  if (sink === process.stdout) return 1;
+  return undefined;
+}
 
 function waitForPayload(options: PayloadOptions, stdio: StdioEntry[]): Promise<PayloadResult> {
   if (options.signal?.aborted) return Promise.reject(abortedError());
