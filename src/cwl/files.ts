@@ -3,8 +3,8 @@
  * SHA-1 checksum, listings and `loadContents`.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
-import { open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { createReadStream, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CwlExecutionError, CwlValidationError } from '../errors.js';
@@ -166,26 +166,37 @@ export async function statKind(file: string): Promise<'File' | 'Directory' | und
 }
 
 /**
- * Removes the folder `dir` and everything in it; a missing folder is no error. Entries of a
- * folder are removed in parallel, one readdir per folder, which for the few entries a run
- * leaves is several times faster than `fs.rm`. On any failure (a missing folder, one without
- * write permission, an entry appearing meanwhile) `fs.rm` finishes the work and reports errors.
+ * Entries that {@link removeTree} removes with blocking calls before it hands the rest to
+ * `fs.rm`. A run leaves a few dozen. A blocking call takes about 10 microseconds here and an
+ * asynchronous one 0.1 ms of round trip, so small trees go much faster this way. A large tree
+ * blocks the event loop for a few milliseconds at most.
+ */
+const BLOCKING_REMOVAL_ENTRIES = 500;
+
+/**
+ * Removes the folder `dir` and everything in it; a missing folder is no error. On any failure
+ * (a folder without write permission, an entry appearing meanwhile) and past the blocking
+ * budget, `fs.rm` finishes the work and reports errors.
  */
 export async function removeTree(dir: string): Promise<void> {
   try {
-    await removeEntries(dir);
+    if (removeBlocking(dir, { left: BLOCKING_REMOVAL_ENTRIES })) return;
   } catch {
-    await rm(dir, { recursive: true, force: true });
+    // fs.rm below retries and reports.
   }
+  await rm(dir, { recursive: true, force: true });
 }
 
-async function removeEntries(dir: string): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  await Promise.all(
-    entries.map((entry) => {
-      const full = path.join(dir, entry.name);
-      return entry.isDirectory() ? removeEntries(full) : unlink(full);
-    }),
-  );
-  await rmdir(dir);
+/** Removes `dir` unless the budget runs out first; returns whether it did. */
+function removeBlocking(dir: string, budget: { left: number }): boolean {
+  const entries = readdirSync(dir, { withFileTypes: true });
+  budget.left -= entries.length;
+  if (budget.left < 0) return false;
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (!entry.isDirectory()) unlinkSync(full);
+    else if (!removeBlocking(full, budget)) return false;
+  }
+  rmdirSync(dir);
+  return true;
 }

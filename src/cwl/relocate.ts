@@ -9,22 +9,26 @@ import { isFileLike, isObject, type CwlFileLike } from './model.js';
 
 /**
  * Relocates every File and Directory in `outputs` from `jobDir` into `outdir`, keeping its
- * path relative to `jobDir`. Files that live elsewhere (inputs passed through) are copied into
- * `outdir`. Returns the output object with rewritten locations, sizes and checksums.
+ * path relative to `jobDir`. Files that live elsewhere (inputs passed through, outputs of
+ * Workflow steps) go to the top of `outdir`. Entries inside `scratchDir`, a folder deleted
+ * after the run, are moved; all others are copied. Returns the output object with rewritten
+ * locations, sizes and checksums.
  */
 export async function relocateOutputs(
   outputs: Record<string, unknown>,
   jobDir: string,
   outdir: string,
+  scratchDir: string = jobDir,
 ): Promise<Record<string, unknown>> {
   const moved = new Map<string, string>();
   const realJobDir = await realpath(jobDir);
+  const realScratchDir = scratchDir === jobDir ? realJobDir : await realpath(scratchDir);
   // Real paths are resolved before anything moves, because a move breaks the other paths to
   // the same entry, such as a staging link to a folder that a step updated in place.
   const realPaths = new Map<string, string>();
   await collectRealPaths(outputs, realPaths);
   const byRealPath = new Map<string, string>();
-  const state = { jobDir, realJobDir, outdir, moved, realPaths, byRealPath };
+  const state = { jobDir, realJobDir, realScratchDir, outdir, moved, realPaths, byRealPath };
   const relocated = (await relocateValue(outputs, state)) as Record<string, unknown>;
   await replaceOutsideLinks(outdir, [...moved.values()]);
   return (await finishValue(relocated)) as Record<string, unknown>;
@@ -35,6 +39,8 @@ interface RelocateState {
   outdir: string;
   /** `jobDir` with symbolic links resolved. */
   realJobDir: string;
+  /** The folder deleted after the run, with symbolic links resolved. */
+  realScratchDir: string;
   /** Old path to new path of everything moved or copied so far. */
   moved: Map<string, string>;
   /** Output path to its real path (symbolic links resolved), taken before the first move. */
@@ -110,12 +116,11 @@ async function relocatePath(
     : await freeName(state.outdir, basename, state);
 
   // A path through a symbolic link to a staged input folder names the input itself. A link
-  // that the tool made may be relative. So only real entries of the job folder are moved, and
-  // everything else is copied with its links resolved.
+  // that the tool made may be relative. So only real entries of the scratch folder are moved,
+  // and everything else is copied with its links resolved.
   const info = await lstat(current);
   const realFolder = await realpath(path.dirname(current)).catch(() => '');
-  const movable =
-    underJob && !renamed && !info.isSymbolicLink() && isInside(realFolder, state.realJobDir);
+  const movable = !renamed && !info.isSymbolicLink() && isInside(realFolder, state.realScratchDir);
 
   await mkdir(path.dirname(target), { recursive: true });
   if (movable) await moveEntry(current, target);

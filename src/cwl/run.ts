@@ -81,7 +81,7 @@ export async function runDocument(options: RunDocumentOptions): Promise<RunDocum
   try {
     const run = await prepareRun(process, loaded.uri, { ...options, job }, root);
     const result = await runner(run);
-    const outputs = await relocateOutputs(result.outputs, run.jobDir, outdir);
+    const outputs = await relocateOutputs(result.outputs, run.jobDir, outdir, root);
     return { status: result.status, outputs };
   } catch (error) {
     if (error instanceof PilotError) throw error;

@@ -98,3 +98,20 @@ describe('relocateOutputs into an output folder that is not empty', () => {
     expect(await readdir(path.join(outdir, 'plots'))).toEqual(['new.png']);
   });
 });
+
+describe('removeTree on a tree larger than its blocking budget', () => {
+  it('removes every entry', async () => {
+    const root = await scratch.folder('tree-large');
+    for (let folder = 0; folder < 12; folder += 1) {
+      const sub = path.join(root, `part-${folder}`);
+      await mkdir(sub);
+      await Promise.all(
+        Array.from({ length: 60 }, (_, file) => writeFile(path.join(sub, `f${file}`), '')),
+      );
+    }
+
+    await removeTree(root);
+
+    expect(await exists(root)).toBe(false);
+  });
+});
