@@ -12,8 +12,8 @@
 import { createHash } from 'node:crypto';
 import { types } from 'node:util';
 import vm from 'node:vm';
-import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { workerThreads } from '../builtins.js';
 import { CwlExecutionError, CwlValidationError } from '../errors.js';
 import { HARDEN_SOURCE, PREPARE_SOURCE } from './expressions-sandbox.js';
 import { EXPRESSION_INVALID, shortenText } from './expressions-scan.js';
@@ -196,7 +196,7 @@ function callWorker(
   }
   Atomics.wait(handle.signal, 0, 0, request.timeoutMs + GRACE_MS);
 
-  const message = receiveMessageOnPort(handle.port);
+  const message = workerThreads().receiveMessageOnPort(handle.port);
   if (message !== undefined) return message.message as WorkerResponse;
 
   current = undefined;
@@ -220,7 +220,8 @@ function waitUntilReady(handle: WorkerHandle): void {
 
   current = undefined;
   void handle.worker.terminate();
-  const startError = receiveMessageOnPort(handle.port)?.message as WorkerResponse | undefined;
+  const startError = workerThreads().receiveMessageOnPort(handle.port)?.message as
+    WorkerResponse | undefined;
   const reason =
     state === -1
       ? `failed to start: ${startError?.detail ?? 'unknown error'}`
@@ -234,6 +235,7 @@ function waitUntilReady(handle: WorkerHandle): void {
 }
 
 function startWorker(): WorkerHandle {
+  const { MessageChannel, Worker } = workerThreads();
   const { port1, port2 } = new MessageChannel();
   const signal = new Int32Array(new SharedArrayBuffer(8));
   const workerData: WorkerData = {
