@@ -110,8 +110,9 @@ function compressedBody(program, open) {
 
 /** Bundles build/launcher.ts with the layout of both program comments built in. */
 async function bundleLauncher(bodies) {
+  // Everything but the text itself, which follows the launcher in the file.
   const layouts = Object.fromEntries(
-    Object.entries(bodies).map(([name, { text, ...layout }]) => [name, layout]),
+    Object.entries(bodies).map(([name, body]) => [name, { ...body, text: undefined }]),
   );
   const result = await build({
     entryPoints: [new URL('./launcher.ts', import.meta.url).pathname],

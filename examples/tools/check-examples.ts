@@ -197,9 +197,6 @@ function checkDemoJob(jobFile: string): string[] {
   const [document, documentProblems] = loadDocument(jobFile, job.workflow);
   problems.push(...documentProblems);
   if (document !== undefined) {
-    if (document.class === 'Workflow') {
-      problems.push('the demo queue takes CommandLineTools only, not Workflows');
-    }
     const params = isMapping(job.workflow_params) ? job.workflow_params : {};
     problems.push(...checkParams(params, document));
   }

@@ -297,6 +297,8 @@ function applyDefaults(input: PilotConfigInput): PilotConfig {
     secret: readSecret(input),
     workDir,
     drainFile: resolvePath(input.drainFile ?? join(workDir, 'DRAIN')),
+    // Payloads run in their own job folders, where a relative folder would name nothing.
+    payloadPathPrepend: (input.payloadPathPrepend ?? []).map((folder) => resolvePath(folder)),
     cores: input.cores,
     ramMb: input.ramMb,
     wallTime: input.wallTime,

@@ -206,7 +206,7 @@ function callWorker(
     EXPRESSION_TIMEOUT,
     `Expression "${shortenText(source)}" timed out after ${request.timeoutMs} ms ` +
       `or went past the ${WORKER_HEAP_MB} MiB heap limit of the expression worker: ` +
-      'make it finish sooner and use less memory, or raise the expression time limit.',
+      'make it finish sooner and use less memory.',
   );
 }
 
@@ -311,8 +311,7 @@ function toError(
     case 'timeout':
       return new CwlExecutionError(
         EXPRESSION_TIMEOUT,
-        `${expression} timed out after ${timeoutMs} ms: make it finish sooner, or raise the ` +
-          'expression time limit.',
+        `${expression} timed out after ${timeoutMs} ms: make it finish sooner.`,
       );
     case 'library-threw':
       return new CwlExecutionError(EXPRESSION_FAILED, `${library} failed: ${response.detail}`);

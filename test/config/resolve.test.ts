@@ -53,6 +53,22 @@ describe('resolveConfig', () => {
     expect(config.pilotStamp).toMatch(/^[0-9a-f]{16}$/);
   });
 
+  it('resolves payload PATH folders against the start folder', () => {
+    const config = resolve([
+      '--service-url',
+      'http://127.0.0.1:8000/',
+      '--secret-file',
+      secretFile,
+      '--payload-path-prepend',
+      'examples/bin,/opt/tools/bin',
+    ]);
+
+    expect(config.payloadPathPrepend).toEqual([
+      join(process.cwd(), 'examples/bin'),
+      '/opt/tools/bin',
+    ]);
+  });
+
   it('takes the stamp from DIRAC_PILOT_STAMP', () => {
     const config = resolve(['--service-url', 'https://x.example', '--secret-file', secretFile], {
       DIRAC_PILOT_STAMP: 'stamp-1',
