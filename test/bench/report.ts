@@ -58,6 +58,13 @@ function renderStartup(startup: StartupResult[]): string[] {
     'Wall time of one run of `test/bench/fixtures/echo-number.cwl` (`echo 7` to a file), from',
     'spawn to exit, runs interleaved. "Code cache off" sets `CTAO_PILOT_NO_CODE_CACHE=1`, so the',
     'bundle is compiled from source as on the first start after an install or upgrade.',
+    ...(startup.some((row) => row.label.includes('NODE_EXTRA_CA_CERTS'))
+      ? [
+          'The environment of this run set `NODE_EXTRA_CA_CERTS`, whose file Node.js 20 parses at',
+          'every start, TLS or not; the rows marked "unset" show its share. Every other figure on',
+          'this page was measured with the environment as it was.',
+        ]
+      : []),
     '',
     '| Command | Runs | Median ms | Min ms | 90th pct ms |',
     '|---|---:|---:|---:|---:|',

@@ -66,6 +66,37 @@ export function startupCases(pilot: Runner, others: Runner[], runs: number): Sta
       runs: Math.max(1, Math.ceil(runs / 5)),
       isRunner: true,
     })),
+    ...withoutExtraCaCerts(pilot, withCache, runs),
+  ];
+}
+
+/**
+ * Node.js 20 reads the file that `NODE_EXTRA_CA_CERTS` names at every start, TLS or not. When
+ * the variable is set, two more cases show its share of the start-up time.
+ */
+function withoutExtraCaCerts(
+  pilot: Runner,
+  withCache: NodeJS.ProcessEnv,
+  runs: number,
+): StartupCase[] {
+  if (process.env.NODE_EXTRA_CA_CERTS === undefined) return [];
+  const env = { ...withCache };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return [
+    {
+      label: '`node -e 0`, `NODE_EXTRA_CA_CERTS` unset',
+      command: [process.execPath, '-e', '0'],
+      env,
+      runs,
+      isRunner: false,
+    },
+    {
+      label: `${pilot.name}, code cache warm, \`NODE_EXTRA_CA_CERTS\` unset`,
+      command: pilot.command,
+      env,
+      runs,
+      isRunner: true,
+    },
   ];
 }
 

@@ -1,12 +1,14 @@
 /**
  * The conformance suite through several runners in one run. Each worker takes the next test and
  * runs it through every runner in turn, so a change in machine load during the run affects all
- * runners alike.
+ * runners alike. The runs are started and timed by a separate small process (see
+ * timer-process.mjs), so that the cost of forking this larger one is not counted.
  */
 import { executeTest, type TestResult } from '../conformance/execute.js';
 import { selectTests } from '../conformance/select.js';
 import { loadSuite } from '../conformance/suite.js';
 import { summarize, type Summary } from './stats.js';
+import { Timer } from './timer.js';
 
 /** A command that runs one CWL document like cwltool: `COMMAND --outdir=DIR --quiet TOOL [JOB]`. */
 export interface Runner {
@@ -48,6 +50,7 @@ export async function benchSuite(
   const total = tests.length * runners.length;
   let next = 0;
   let done = 0;
+  const timer = new Timer();
 
   const worker = async (): Promise<void> => {
     while (next < tests.length) {
@@ -58,6 +61,7 @@ export async function benchSuite(
           suiteDir: options.suiteDir,
           runner: runner.command,
           timeoutSeconds: options.timeoutSeconds,
+          launch: timer.launch,
         });
         results[position]![index] = result;
         done += 1;
@@ -65,7 +69,11 @@ export async function benchSuite(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.jobs, tests.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.jobs, tests.length) }, worker));
+  } finally {
+    timer.close();
+  }
 
   return runners.map((runner, position) => summarizeRunner(runner, results[position]!));
 }

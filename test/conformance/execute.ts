@@ -27,7 +27,19 @@ export interface ExecuteOptions {
   keepOutdirs?: boolean;
   /** Process groups of runs in progress, so a caller can kill them on interrupt. */
   running?: Set<number>;
+  /** Starts and times each run; default: a child of this process, timed here. */
+  launch?: ProcessLauncher;
 }
+
+/** How a run ended, its standard error tail, and its wall time in seconds. */
+export interface LaunchResult {
+  outcome: RunOutcome;
+  stderr: string;
+  seconds: number;
+}
+
+/** Runs one runner command from the suite folder and reports how it ended. */
+export type ProcessLauncher = (command: string[], options: ExecuteOptions) => Promise<LaunchResult>;
 
 /** One test's entry in the report. */
 export interface TestResult {
@@ -58,9 +70,10 @@ export async function executeTest(
     command.push(test.job);
   }
 
-  const started = performance.now();
-  const { outcome, stderr } = await runProcess(command, options);
-  const seconds = Math.round(performance.now() - started) / 1000;
+  const launch = options.launch ?? runProcess;
+  const run = await launch(command, options);
+  const { outcome, stderr } = run;
+  const seconds = Math.round(run.seconds * 1000) / 1000;
 
   // Score before deleting the folder, because File outputs are checked on disk.
   const verdict = scoreRun(test, outcome);
@@ -91,10 +104,8 @@ export async function executeTest(
  * Starts the runner in its own process group and waits until its output streams close. On
  * timeout the whole group gets SIGTERM, then SIGKILL, so tools that the runner started die too.
  */
-function runProcess(
-  command: string[],
-  options: ExecuteOptions,
-): Promise<{ outcome: RunOutcome; stderr: string }> {
+function runProcess(command: string[], options: ExecuteOptions): Promise<LaunchResult> {
+  const started = performance.now();
   const [program, ...args] = command as [string, ...string[]];
   const child = spawn(program, args, {
     cwd: options.suiteDir,
@@ -146,7 +157,8 @@ function runProcess(
       if (timedOut) {
         outcome.timedOutAfterSeconds = options.timeoutSeconds;
       }
-      resolve({ outcome, stderr: stderrTail.toString('utf8') });
+      const seconds = (performance.now() - started) / 1000;
+      resolve({ outcome, stderr: stderrTail.toString('utf8'), seconds });
     };
 
     child.on('error', (error) => finish(null, null, error));
