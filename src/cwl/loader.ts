@@ -3,13 +3,12 @@
  * rules of its declared version, then normalised by the Salad normaliser (ids, type shorthands,
  * map forms) into plain objects with full IRIs, which the engine runs on.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { CwlValidationError } from '../errors.js';
-import { splitFragment } from './document-ref.js';
 import { startExpressionWorker } from './expressions-js.js';
 import {
   describeLoadError,
@@ -38,6 +37,16 @@ export interface LoadedDocument {
 /** Reads a `file://` URL named by `$import` or `$include`; the normaliser fetches no other scheme. */
 function readImportedFile(url: string): string {
   return readFileSync(fileURLToPath(url), 'utf8');
+}
+
+/**
+ * Splits `doc.cwl#frag` into the file path and the fragment, if any. A path that names an
+ * existing file is taken whole, since file names may contain `#`.
+ */
+export function splitFragment(document: string): { file: string; fragment: string | undefined } {
+  const hash = document.lastIndexOf('#');
+  if (hash < 0 || existsSync(document)) return { file: document, fragment: undefined };
+  return { file: document.slice(0, hash), fragment: document.slice(hash + 1) };
 }
 
 /**
