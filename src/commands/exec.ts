@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { attachProgressDisplay } from './exec-progress.js';
 
 // The engine and yaml are imported where they are first needed, so that `--help` and usage
-// errors answer without loading them.
+// errors are printed without loading them.
 
 const USAGE = `Usage: ctao-pilot exec [options] DOCUMENT [JOB]
 

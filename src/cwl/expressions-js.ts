@@ -124,7 +124,10 @@ export function runJavaScript(
   };
 
   if (runsInThisThread) {
-    const response = threadEvaluator().respond({ ...request, expressionLib: [...expressionLib] });
+    const response = threadEvaluator().respond({
+      ...request,
+      expressionLib: expressionLib as string[],
+    });
     if (response.outcome === 'ok') return JSON.parse(response.detail);
     throw toError(response, source, expressionLib, timeoutMs);
   }

@@ -123,7 +123,7 @@ describe('bundle launcher', () => {
     expect(() => cacheFiles()).toThrow(/ENOENT/);
   });
 
-  it('keeps the pilot out of the plain exec program and compresses the rest', () => {
+  it('keeps pilot code out of exec', () => {
     const text = readFileSync(bundle, 'latin1');
     const execOpen = text.lastIndexOf('/* ctao-pilot exec program');
     const fullOpen = text.lastIndexOf('/* ctao-pilot program, Brotli');

@@ -2,9 +2,9 @@
 //
 // Starting a process costs its parent time in proportion to the parent's memory, because fork
 // copies the page tables: about 2 ms per 100 MB measured here. The benchmark's own process
-// holds its loader and results, so commands are started from this one instead, which holds
-// little. It reads one JSON request per line on standard input and writes one JSON result per
-// line on standard output, in the order the commands finish.
+// keeps its TypeScript loader and results in memory, so commands are started from this small
+// process instead. It reads one JSON request per line on standard input and writes one JSON
+// result per line on standard output, in the order the commands finish.
 //
 // Request: {id, command: [program, ...args], cwd, timeoutSeconds, stderrBytes}. A command past
 // its time limit gets SIGTERM, and SIGKILL 5 s later, sent to its whole process group.

@@ -14,7 +14,7 @@ function options(timeoutSeconds = 30): ExecuteOptions {
 }
 
 describe('Timer', () => {
-  it('reports exit code, output and wall time of a command', async () => {
+  it('reports exit, output and time', async () => {
     const script = "process.stdout.write('out'); process.stderr.write('err'); process.exit(3)";
     const result = await timer.launch([process.execPath, '-e', script], options());
     expect(result.outcome.exitCode).toBe(3);
@@ -24,23 +24,23 @@ describe('Timer', () => {
     expect(result.seconds).toBeLessThan(30);
   });
 
-  it('runs commands from the suite folder', async () => {
+  it('runs in the suite folder', async () => {
     const result = await timer.launch(['pwd'], options());
     expect(result.outcome.stdout.trim()).toBe(tmpdir());
   });
 
-  it('stops a command past its time limit', async () => {
+  it('stops a command at its limit', async () => {
     const result = await timer.launch(['sleep', '30'], options(0.3));
     expect(result.outcome.timedOutAfterSeconds).toBe(0.3);
     expect(result.outcome.signal).toBe('SIGTERM');
   });
 
-  it('reports a program that cannot start', async () => {
+  it('reports a missing program', async () => {
     const result = await timer.launch(['/nonexistent/runner'], options());
     expect(result.outcome.startError).toContain('ENOENT');
   });
 
-  it('answers commands that run at the same time', async () => {
+  it('runs concurrent commands', async () => {
     const [slow, fast] = await Promise.all([
       timer.launch(['sh', '-c', 'sleep 0.3; echo slow'], options()),
       timer.launch(['sh', '-c', 'echo fast'], options()),

@@ -53,7 +53,7 @@ describe('resolveConfig', () => {
     expect(config.pilotStamp).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('resolves payload PATH folders against the start folder', () => {
+  it('resolves relative payload PATH folders', () => {
     const config = resolve([
       '--service-url',
       'http://127.0.0.1:8000/',

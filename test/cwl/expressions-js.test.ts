@@ -21,8 +21,8 @@ describe('time limit in the worker', () => {
   });
 });
 
-describe('worker started ahead of the first expression', () => {
-  it('evaluates in the context it built before any request, with the usual isolation', async () => {
+describe('early worker start', () => {
+  it('isolates the prebuilt context', async () => {
     await stopExpressionWorker();
     startExpressionWorker();
     // A second call while the first worker starts must not start another one.
@@ -38,7 +38,7 @@ describe('worker started ahead of the first expression', () => {
     ).toBe(9);
   });
 
-  it('answers a request that arrives while the worker still starts', async () => {
+  it('serves a request during start-up', async () => {
     await stopExpressionWorker();
     startExpressionWorker();
     expect(run('$(inputs.bands.length)')).toBe(3);

@@ -13,14 +13,14 @@ runExpressionsInThisThread();
 describeExpressionCases();
 
 describe('expressions in this thread', () => {
-  it('names the time limit alone when an expression runs too long', () => {
+  it('names only the time limit', () => {
     const error = thrown(() => run('${ while (true) {} }', { timeoutMs: 200 }));
     expect(error.code).toBe('CWL_EXPRESSION_TIMEOUT');
     expect(error.message).toContain('timed out after 200 ms');
     expect(error.message).not.toContain('heap');
   });
 
-  it('still ends the process on a rejection of its own code', () => {
+  it('keeps host rejections fatal', () => {
     // A child process, because the rejection must end the process it happens in.
     const module = fileURLToPath(new URL('../../src/cwl/expressions-js.ts', import.meta.url));
     const script = [

@@ -1,6 +1,6 @@
 /**
  * Differential test of the Salad normaliser against cwl-ts-auto, which stays a development
- * dependency as the reference: every CWL document of the shared corpora, and a table of
+ * dependency as the reference. Every CWL document of the shared corpora, and a table of
  * written documents, must give the same JSON from both, or be rejected by both.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';

@@ -5,7 +5,7 @@
 
 /** One reason a value was rejected, with the reasons below it. */
 export interface LoadIssue {
-  /** What is wrong at this level, or the field or record it concerns. */
+  /** Problem at this level, or the name of the field or record it concerns. */
   message: string;
   /** `record` and `field` issues only locate their children; `union` lists alternatives. */
   kind: 'value' | 'field' | 'record' | 'union';

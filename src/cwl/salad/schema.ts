@@ -48,7 +48,7 @@ function classOf(name: string): FieldType {
   return uri(oneOf([name]), { vocabTerm: true });
 }
 
-/** A type field whose named schemas are the records `prefix` + RecordSchema, and so on. */
+/** Builds the type field whose named schemas are the records `prefix` + RecordSchema, and so on. */
 function schemaType(prefix: string, ...special: FieldType[]): FieldType {
   const schemas = [
     record(`${prefix}RecordSchema`),
@@ -274,5 +274,5 @@ export const RECORDS: ReadonlyMap<string, RecordSpec> = new Map(
   ALL_RECORDS.map((spec) => [spec.name, spec]),
 );
 
-/** What a document's top level accepts: one process, or a list of them. */
+/** Type of a document's top level: one process, or a list of them. */
 export const DOCUMENT_ROOT: FieldType = union(PROCESS, listOf(PROCESS));

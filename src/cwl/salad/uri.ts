@@ -67,7 +67,7 @@ export function withNamespaces(namespaces: Record<string, unknown>): UriContext 
 }
 
 // NOTE: this encoding matches cwl-ts-auto's on every document of the conformance suite and the
-// CTAO and DIRAC examples; ids with non-ASCII text or a stray `%` were not compared.
+// CTAO and DIRAC examples. Ids with non-ASCII text or a stray `%` were not compared.
 function encodeComponent(text: string): string {
   return text.replace(UNSAFE_CHARACTERS, (run) => encodeURIComponent(run));
 }
