@@ -45,9 +45,13 @@ async function entryToSpec(entry: JobFileEntry, file: string, index: number): Pr
 
 /**
  * Reads every `*.yaml`, `*.yml` and `*.json` job file of a folder, in name order. A file
- * contains one job, or `{jobs: [...]}` for several.
+ * contains one job, or `{jobs: [...]}` for several. With `include`, only the jobs whose
+ * `workflow` value it accepts are read; it gets the value and the job file's path.
  */
-export async function loadJobFiles(dir: string): Promise<JobSpec[]> {
+export async function loadJobFiles(
+  dir: string,
+  include?: (workflow: unknown, file: string) => boolean,
+): Promise<JobSpec[]> {
   const names = (await readdir(dir)).filter((name) => JOB_FILE_PATTERN.test(name)).sort();
   const specs: JobSpec[] = [];
   for (const name of names) {
@@ -59,6 +63,7 @@ export async function loadJobFiles(dir: string): Promise<JobSpec[]> {
     const jobsField = (document as { jobs?: unknown }).jobs;
     const entries = Array.isArray(jobsField) ? jobsField : [document];
     for (const [index, entry] of entries.entries()) {
+      if (include !== undefined && !include((entry as JobFileEntry).workflow, file)) continue;
       specs.push(await entryToSpec(entry as JobFileEntry, file, index));
     }
   }
