@@ -145,8 +145,8 @@ async function execDocument(
 }
 
 async function readJob(jobFile: string): Promise<Record<string, unknown>> {
-  const { describeReadError, describeYamlError } = await import('../cwl/load-errors.js');
-  const { parse: parseYaml } = await import('yaml');
+  const { describeReadError } = await import('../cwl/load-errors.js');
+  const { describeYamlError, parseCwlYaml } = await import('../cwl/yaml.js');
   const file = path.resolve(jobFile);
   let text: string;
   try {
@@ -158,7 +158,7 @@ async function readJob(jobFile: string): Promise<Record<string, unknown>> {
   }
   let job: unknown;
   try {
-    job = parseYaml(text);
+    job = parseCwlYaml(text);
   } catch (error) {
     throw new CwlValidationError('CWL_INVALID_INPUT', describeYamlError(file, error), {
       cause: error,

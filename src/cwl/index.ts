@@ -57,4 +57,5 @@ export interface RunDocumentResult {
 export { runDocument } from './run.js';
 export { formatProgressLine } from './workflow/progress.js';
 export type { ProgressSnapshot } from './workflow/progress.js';
-export { describeReadError, describeYamlError } from './load-errors.js';
+export { describeReadError } from './load-errors.js';
+export { describeYamlError, parseCwlYaml } from './yaml.js';

@@ -1,9 +1,8 @@
 /**
- * Messages for CWL documents and job files that cannot be loaded: unreadable files, YAML syntax
- * errors and rejected documents. Input types that name no known type are found here too,
- * because the normaliser, like cwl-ts-auto, accepts any name as a type reference.
+ * Messages for CWL documents and job files that cannot be loaded: unreadable files and rejected
+ * documents. Input types that name no known type are found here too, because the normaliser,
+ * like cwl-ts-auto, accepts any name as a type reference.
  */
-import { YAMLParseError } from 'yaml';
 import { asArray, isObject, localName, type CwlObject } from './model.js';
 import { PROCESS_CLASSES } from './salad/index.js';
 import { resolveType, type NamedTypes } from './schema.js';
@@ -19,26 +18,6 @@ export function describeLoadError(reason: string, className: unknown): string {
   if (className === undefined)
     return `missing "class", expected one of ${PROCESS_CLASSES.join(', ')}`;
   return reason;
-}
-
-/**
- * Describes a YAML syntax error in `file` as one line, "invalid YAML in FILE at line L, column C:
- * REASON", followed by the source excerpt that the `yaml` parser gives: the offending line and a
- * caret under the column, indented.
- */
-export function describeYamlError(file: string, error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const [firstLine = '', ...excerpt] = message.split('\n');
-  // `yaml` appends " at line L, column C" and, when it has an excerpt, a colon.
-  const reason = firstLine.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
-  const position = error instanceof YAMLParseError ? error.linePos?.[0] : undefined;
-  if (position === undefined) return `invalid YAML in ${file}: ${reason}`;
-
-  const headline = `invalid YAML in ${file} at line ${position.line}, column ${position.col}: ${reason}`;
-  const context = excerpt.join('\n').replace(/^\n+|\s+$/g, '');
-  if (context === '') return headline;
-  const indented = context.split('\n').map((line) => `    ${line}`);
-  return [headline, ...indented].join('\n');
 }
 
 /**

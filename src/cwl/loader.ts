@@ -7,18 +7,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { CwlValidationError } from '../errors.js';
 import { startExpressionWorker } from './expressions-js.js';
 import {
   describeLoadError,
   describeReadError,
   describeUnknownInputType,
-  describeYamlError,
   findUnknownInputType,
 } from './load-errors.js';
 import { normaliseCwlDocument } from './salad/index.js';
 import { collectNamedTypes } from './schema.js';
+import { describeYamlError, parseCwlYaml } from './yaml.js';
 import { checkVersionRules, upgradeToCurrentVersion } from './versions.js';
 import { asArray, isObject, type CwlObject } from './model.js';
 
@@ -136,9 +135,7 @@ async function readDocumentText(file: string): Promise<string> {
 function parseDocumentText(text: string, file: string): Record<string, unknown> {
   let parsed: unknown;
   try {
-    // NOTE: yaml 2 rejects a flow sequence continued on a line indented no deeper than its key
-    // (`key: [a,` then `b]` at column 1), which ruamel.yaml, and so cwltool, accepts.
-    parsed = parseYaml(text, { uniqueKeys: false });
+    parsed = parseCwlYaml(text);
   } catch (error) {
     throw new CwlValidationError('CWL_INVALID_DOCUMENT', describeYamlError(file, error), {
       cause: error,

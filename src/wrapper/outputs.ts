@@ -1,6 +1,6 @@
 import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parseCwlYaml } from '../cwl/yaml.js';
 
 /**
  * Reads the output ids that a DIRAC hint selects for the output sandbox. Both the current
@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 export function selectSandboxOutputs(documentText: string): Set<string> | undefined {
   let document: unknown;
   try {
-    document = parseYaml(documentText);
+    document = parseCwlYaml(documentText);
   } catch {
     return undefined;
   }
@@ -111,7 +111,7 @@ export function streamOutputIds(documentText: string): Set<string> {
   const ids = new Set<string>();
   let document: unknown;
   try {
-    document = parseYaml(documentText);
+    document = parseCwlYaml(documentText);
   } catch {
     return ids;
   }

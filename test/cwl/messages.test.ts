@@ -173,11 +173,11 @@ describe('invalid YAML', () => {
 
     expect(result.status).toBe(1);
     expect(firstLine).toBe(
-      `ctao-pilot exec: invalid YAML in ${job} at line 2, column 1: ` +
-        'Flow sequence in block collection must be sufficiently indented and end with a ]',
+      `ctao-pilot exec: invalid YAML in ${job} at line 2, column 4: ` +
+        'missed comma between flow collection entries',
     );
-    expect(rest).toContain('    b: : x');
-    expect(rest).toContain('    ^');
+    expect(rest).toContain('     2 | b: : x');
+    expect(rest).toContain(`    ${'-'.repeat(8)}^`);
   });
 
   it('puts the document excerpt on its own lines', async () => {
@@ -190,11 +190,18 @@ describe('invalid YAML', () => {
 
     expect(result.status).toBe(1);
     expect(lines[0]).toBe(
-      `ctao-pilot exec: invalid YAML in ${document} at line 4, column 8: Unexpected : in flow sequence`,
+      `ctao-pilot exec: invalid YAML in ${document} at line 4, column 8: ` +
+        'missed comma between flow collection entries',
     );
-    expect(lines[1]).toBe('      foo: : bar');
-    // The caret sits under column 8 of the source line, after the four spaces of indent.
-    expect(lines[2]).toBe(`${' '.repeat(4 + 7)}^`);
+    expect(lines.slice(1, 5)).toEqual([
+      '     1 | cwlVersion: v1.2',
+      '     2 | class: CommandLineTool',
+      '     3 | inputs: [',
+      '     4 |   foo: : bar',
+    ]);
+    // The caret sits under column 8 of the source line: four spaces of indent, then the
+    // five characters of the line-number gutter.
+    expect(lines[5]).toBe(`    ${'-'.repeat(5 + 7)}^`);
   });
 });
 

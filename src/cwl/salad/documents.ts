@@ -2,7 +2,7 @@
  * Document-level loading: `$namespaces`, `$base` and `$graph` at the top of a file, and the
  * `$import` and `$include` directives that pull in other files.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseCwlYaml } from '../yaml.js';
 import { valueIssue } from './issues.js';
 import { failure, isMapping, loadValue, type LoadState, type Outcome } from './load.js';
 import type { FieldType } from './types.js';
@@ -60,7 +60,7 @@ function loadDocumentAt(type: FieldType, url: string, state: LoadState): Outcome
   }
   let parsed: unknown;
   try {
-    parsed = parseYaml(text, { uniqueKeys: false });
+    parsed = parseCwlYaml(text);
   } catch (error) {
     return failure(valueIssue(`invalid YAML in ${url}: ${(error as Error).message}`, true));
   }
