@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { CwlUnsupportedError, CwlValidationError, PilotError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { attachProgressDisplay } from './exec-progress.js';
+import { isTerminal, writeStandardOutput } from './standard-streams.js';
 
 // The engine and yaml are imported where they are first needed, so that `--help` and usage
 // errors are printed without loading them.
@@ -117,9 +118,11 @@ async function execDocument(
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  // Steps are drawn on a terminal only. Payload output goes through the display, so it is
-  // written above the frame instead of under it.
-  const display = attachProgressDisplay(process.stderr, { quiet: flags.quiet === true });
+  // Steps are drawn on a terminal only, and payload output then goes through the display, so
+  // it is written above the frame instead of under it. Elsewhere the payload writes straight
+  // to this process's standard error.
+  const display =
+    flags.quiet !== true && isTerminal(2) ? attachProgressDisplay(process.stderr) : undefined;
   try {
     const result = await runDocument({
       document,
@@ -127,18 +130,18 @@ async function execDocument(
       jobBaseDir: jobFile === undefined ? process.cwd() : path.dirname(path.resolve(jobFile)),
       outdir: flags.outdir ?? process.cwd(),
       tmpdirPrefix: flags['tmpdir-prefix'],
-      payloadStdout: display.payloadOutput,
-      payloadStderr: display.payloadOutput,
+      payloadStdout: display?.payloadOutput,
+      payloadStderr: display?.payloadOutput,
       signal: controller.signal,
       log,
       parallel: flags.parallel === true,
-      onProgress: display.onProgress,
+      onProgress: display?.onProgress,
     });
-    display.close();
-    process.stdout.write(`${JSON.stringify(result.outputs, null, 4)}\n`);
+    display?.close();
+    writeStandardOutput(`${JSON.stringify(result.outputs, null, 4)}\n`);
     return result.status === 'success' ? 0 : 1;
   } finally {
-    display.close();
+    display?.close();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

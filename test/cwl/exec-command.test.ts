@@ -105,4 +105,53 @@ describe('ctao-pilot exec', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/Usage: ctao-pilot exec/);
   });
+
+  // Python sets the pipe's write end non-blocking and reads nothing for a while, so writes of
+  // the output object fail with EAGAIN once the pipe is full.
+  it.skipIf(!hasPython())('prints everything into a full non-blocking pipe', async () => {
+    await scratch.write(
+      'many-lines.cwl',
+      `cwlVersion: v1.2
+class: ExpressionTool
+requirements: {InlineJavascriptRequirement: {}}
+inputs: {count: int}
+outputs: {lines: 'string[]'}
+expression: |
+  \${ var lines = []; for (var i = 0; i < inputs.count; i++) lines.push('line ' + i); return {lines: lines}; }
+`,
+    );
+    await scratch.write('many-lines-job.yml', 'count: 50000\n');
+    const reader = `
+import os, subprocess, sys, time
+read_end, write_end = os.pipe()
+os.set_blocking(write_end, False)
+child = subprocess.Popen(sys.argv[1:], stdout=write_end)
+os.close(write_end)
+time.sleep(0.5)
+data = b''
+while True:
+    chunk = os.read(read_end, 65536)
+    if not chunk:
+        break
+    data += chunk
+sys.stdout.buffer.write(data)
+sys.exit(child.wait())
+`;
+    const command = [process.execPath, '--import', TSX_LOADER, CLI, 'exec', '--quiet'];
+    const result = spawnSync(
+      'python3',
+      ['-c', reader, ...command, 'many-lines.cwl', 'many-lines-job.yml'],
+      { cwd: scratch.dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const lines = (JSON.parse(result.stdout) as { lines: string[] }).lines;
+    expect(lines).toHaveLength(50000);
+    expect(lines.at(-1)).toBe('line 49999');
+  });
 });
+
+function hasPython(): boolean {
+  return spawnSync('python3', ['--version']).status === 0;
+}
