@@ -12,3 +12,16 @@ const requireBuiltin = createRequire('/');
 export function workerThreads(): typeof import('node:worker_threads') {
   return requireBuiltin('node:worker_threads') as typeof import('node:worker_threads');
 }
+
+/**
+ * `node:crypto`, for checksums and random names. A run of one tool may need it only for the
+ * checksums of its outputs, so it can be loaded while the tool runs (see preloadCrypto).
+ */
+export function nodeCrypto(): typeof import('node:crypto') {
+  return requireBuiltin('node:crypto') as typeof import('node:crypto');
+}
+
+/** Loads `node:crypto` now, so that a later first use does not wait for it. */
+export function preloadCrypto(): void {
+  nodeCrypto();
+}

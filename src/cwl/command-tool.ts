@@ -2,7 +2,7 @@
  * Runs one CommandLineTool: resources, staging, the command line, the payload process, its
  * exit code, and output collection.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto, preloadCrypto } from '../builtins.js';
 import path from 'node:path';
 import { CwlExecutionError, CwlValidationError } from '../errors.js';
 import { buildCommandLine, toShellScript, usesShell } from './command-line.js';
@@ -45,7 +45,11 @@ export async function runCommandLineTool(
     stderrSink: options.payloadStderr,
     timeLimitSeconds: await readTimeLimit(process, evaluator),
     signal: options.signal,
-    onProcessStart: options.onProcessStart,
+    onProcessStart: (pid) => {
+      options.onProcessStart?.(pid);
+      // Output checksums need node:crypto. Loading it now costs nothing while the tool runs.
+      preloadCrypto();
+    },
   });
   options.log?.info({ exitCode: result.exitCode, timedOut: result.timedOut }, 'payload finished');
 
@@ -135,7 +139,7 @@ async function resolveStreams(
   for (const stream of ['stdout', 'stderr'] as const) {
     let name = await evaluator.evaluate(process[stream], null);
     if ((name === undefined || name === null) && outputTypes.includes(stream)) {
-      name = `${stream}-${randomBytes(8).toString('hex')}`;
+      name = `${stream}-${nodeCrypto().randomBytes(8).toString('hex')}`;
     }
     if (name === undefined || name === null || name === '') continue;
     const target = path.resolve(jobDir, String(name));

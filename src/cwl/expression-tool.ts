@@ -1,7 +1,7 @@
 /** Runs an ExpressionTool: one expression over the input object gives the output object. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 import { CwlExecutionError } from '../errors.js';
 import { createEvaluator } from './evaluate.js';
 import { localPathOf, setPathFields } from './files.js';
@@ -73,7 +73,7 @@ async function materialise(value: unknown, jobDir: string): Promise<unknown> {
   if (localPath !== undefined) {
     setPathFields(file, localPath, file.basename ?? path.basename(localPath));
   } else {
-    const target = path.join(jobDir, file.basename ?? randomBytes(6).toString('hex'));
+    const target = path.join(jobDir, file.basename ?? nodeCrypto().randomBytes(6).toString('hex'));
     if (file.class === 'File') await writeFile(target, String(file.contents ?? ''));
     else await writeDirectoryLiteral(file, target, jobDir);
     setPathFields(file, target);

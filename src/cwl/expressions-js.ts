@@ -9,7 +9,7 @@
  * contain: a promise rejected without a handler (which ends a Node process) and a runaway
  * allocation (which hits the worker's heap limit).
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 import { types } from 'node:util';
 import vm from 'node:vm';
 import type { MessagePort, Worker } from 'node:worker_threads';
@@ -152,7 +152,7 @@ function libraryKeyOf(expressionLib: readonly string[]): string {
   if (expressionLib.length === 0) return '';
   let key = libraryKeys.get(expressionLib);
   if (key === undefined) {
-    key = createHash('sha256').update(JSON.stringify(expressionLib)).digest('hex');
+    key = nodeCrypto().createHash('sha256').update(JSON.stringify(expressionLib)).digest('hex');
     libraryKeys.set(expressionLib, key);
   }
   return key;

@@ -2,7 +2,7 @@
  * File and Directory objects: resolving `location` and `path`, the derived name fields, size,
  * SHA-1 checksum, listings and `loadContents`.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 import { createReadStream, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -88,7 +88,7 @@ export async function computeChecksum(file: string): Promise<string> {
   const cached = checksumCache.get(identity);
   if (cached !== undefined) return cached;
 
-  const hash = createHash('sha1');
+  const hash = nodeCrypto().createHash('sha1');
   if (info.size <= SMALL_FILE_BYTES) hash.update(readFileSync(file));
   else for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   const checksum = `sha1$${hash.digest('hex')}`;

@@ -3,7 +3,7 @@
  * (absolute paths, name fields, size, literals, `loadContents`, `loadListing`,
  * `secondaryFiles`).
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CwlValidationError } from '../errors.js';
@@ -165,9 +165,12 @@ async function writeLiteral(
   baseDir: string,
   context: Pick<InputContext, 'stagingDir'>,
 ): Promise<string> {
-  const dir = path.join(context.stagingDir, `literal-${randomBytes(4).toString('hex')}`);
+  const dir = path.join(
+    context.stagingDir,
+    `literal-${nodeCrypto().randomBytes(4).toString('hex')}`,
+  );
   await mkdir(dir, { recursive: true });
-  const basename = value.basename ?? randomBytes(6).toString('hex');
+  const basename = value.basename ?? nodeCrypto().randomBytes(6).toString('hex');
   const target = path.join(dir, basename);
 
   if (value.class === 'File') {
