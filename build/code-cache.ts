@@ -2,6 +2,11 @@
  * V8 code cache of the bundled program, kept per user in
  * `$XDG_CACHE_HOME/ctao-pilot/<version>-<body hash>/` (default `~/.cache/ctao-pilot/...`).
  *
+ * A cache file holds the functions that the run which wrote it had compiled. Its first line
+ * lists the program parts that run used (see src/code-parts.ts), and V8's data follows. A run
+ * that uses a part missing from that list writes the file again, so that later runs of that
+ * kind find their functions compiled too.
+ *
  * Every failure here (no home folder, a read-only or foreign cache folder, a full disk) turns
  * the cache off for this run and nothing else: the program then compiles from source, which is
  * slower but correct. That is why errors are swallowed without a message.
@@ -36,11 +41,19 @@ const CACHED_COMMANDS = new Set(['exec', 'run', 'probe']);
 export interface CodeCache {
   /** Cached data to hand to `new vm.Script`, or undefined when there is none. */
   data: Buffer | undefined;
-  /** Stores `script`'s bytecode when `process` exits, if `data` was missing or rejected. */
-  saveOnExit(script: Script): void;
+  /** Program parts whose functions `data` includes. */
+  parts: ReadonlySet<string>;
+  /**
+   * Stores `script`'s bytecode when `process` exits, if `data` was missing or rejected, or if
+   * the run used a part that `parts` lacks. `usedParts` is filled in by the program as it runs.
+   */
+  saveOnExit(script: Script, usedParts: ReadonlySet<string>): void;
 }
 
-const NO_CACHE: CodeCache = { data: undefined, saveOnExit: () => undefined };
+const NO_CACHE: CodeCache = { data: undefined, parts: new Set(), saveOnExit: () => undefined };
+
+/** Separates the list of parts from V8's data in a cache file. */
+const HEADER_END = 0x0a;
 
 /**
  * Opens the cache file for this build, Node binary and command. Returns an inert cache when the
@@ -57,14 +70,31 @@ export function openCodeCache(buildId: string, command: string | undefined): Cod
   const name = CACHED_COMMANDS.has(command ?? '') ? command : 'other';
   const file = path.join(folder, `${name}-v8-${process.versions.v8}-${process.arch}.cache`);
 
-  const { data, canWrite } = readTrusted(folder, file);
+  const { content, canWrite } = readTrusted(folder, file);
+  const { data, parts } = splitContent(content);
   return {
     data,
-    saveOnExit(script) {
-      if (!canWrite || (data !== undefined && script.cachedDataRejected !== true)) return;
-      process.once('exit', () => writeCache(root, folder, file, script));
+    parts,
+    saveOnExit(script, usedParts) {
+      if (!canWrite) return;
+      process.once('exit', () => {
+        const current = data !== undefined && script.cachedDataRejected !== true;
+        const newParts = [...usedParts].filter((part) => !parts.has(part));
+        if (current && newParts.length === 0) return;
+        const listed = current ? [...parts, ...newParts] : [...usedParts];
+        writeCache(root, folder, file, script, listed);
+      });
     },
   };
+}
+
+/** Splits a cache file into its list of parts and V8's data; both are empty for a bad file. */
+function splitContent(content: Buffer | undefined): { data?: Buffer; parts: Set<string> } {
+  const end = content?.indexOf(HEADER_END) ?? -1;
+  if (content === undefined || end === -1) return { parts: new Set() };
+  const header = content.toString('latin1', 0, end);
+  const parts = new Set(header.split(',').filter((part) => part !== ''));
+  return { data: content.subarray(end + 1), parts };
 }
 
 function cacheRoot(): string | undefined {
@@ -83,7 +113,7 @@ function cacheRoot(): string | undefined {
  * false for a folder that exists but is not private, since a file written there would never be
  * read.
  */
-function readTrusted(folder: string, file: string): { data?: Buffer; canWrite: boolean } {
+function readTrusted(folder: string, file: string): { content?: Buffer; canWrite: boolean } {
   let folderStats: Stats;
   try {
     folderStats = statSync(folder);
@@ -96,7 +126,7 @@ function readTrusted(folder: string, file: string): { data?: Buffer; canWrite: b
   try {
     fd = openSync(file, 'r');
     if (!isPrivate(fstatSync(fd))) return { canWrite: true };
-    return { data: readFileSync(fd), canWrite: true };
+    return { content: readFileSync(fd), canWrite: true };
   } catch {
     return { canWrite: true };
   } finally {
@@ -109,13 +139,20 @@ function isPrivate(stats: Stats): boolean {
   return (owner === undefined || stats.uid === owner) && (stats.mode & 0o022) === 0;
 }
 
-function writeCache(root: string, folder: string, file: string, script: Script): void {
+function writeCache(
+  root: string,
+  folder: string,
+  file: string,
+  script: Script,
+  parts: string[],
+): void {
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     // Concurrent starts of the same build may write at once, so each writes its own temporary
     // file and the rename makes the complete file appear in one step.
     const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
+    const header = Buffer.from(`${parts.join(',')}\n`, 'latin1');
+    writeFileSync(temporary, Buffer.concat([header, script.createCachedData()]), { mode: 0o600 });
     renameSync(temporary, file);
     pruneOtherBuilds(root, path.basename(folder));
   } catch {

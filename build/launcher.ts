@@ -51,7 +51,10 @@ const body = command === 'exec' ? __BODIES__.exec : __BODIES__.full;
 const { source, lineOffset } = readProgram(file, body);
 const cache = openCodeCache(body.id, command);
 const script = new Script(source, { filename: file, lineOffset, cachedData: cache.data });
-cache.saveOnExit(script);
+// The program adds the parts it uses here (src/code-parts.ts reads the same key).
+const usedParts = new Set<string>();
+(globalThis as Record<symbol, unknown>)[Symbol.for('ctao-pilot.code-parts')] = usedParts;
+cache.saveOnExit(script, usedParts);
 
 const program = script.runInThisContext() as ProgramFunction;
 const programModule = { exports: {} };

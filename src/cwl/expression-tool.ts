@@ -12,11 +12,13 @@ import { computeResources } from './resources.js';
 import { placeEntry } from './staging.js';
 import type { ProcessRun } from './process-run.js';
 import type { ProcessStatus } from './index.js';
+import { noteCodePart } from '../code-parts.js';
 
 /** Evaluates the `expression` of an ExpressionTool and returns its declared outputs. */
 export async function runExpressionTool(
   run: ProcessRun,
 ): Promise<{ status: ProcessStatus; outputs: Record<string, unknown> }> {
+  noteCodePart('expression-tool');
   const { process, inputs } = run;
   const preliminary = createEvaluator(process, inputs, undefined);
   const resources = await computeResources(process, preliminary, run.options.runtime);

@@ -25,6 +25,7 @@ import type {
   WorkerRequest,
   WorkerResponse,
 } from './expressions-worker.js';
+import { noteCodePart } from '../code-parts.js';
 
 /** Error code of an expression that threw, returned a non-JSON value or could not run. */
 export const EXPRESSION_FAILED = 'CWL_EXPRESSION_FAILED';
@@ -81,6 +82,7 @@ export function runExpressionsInThisThread(): void {
 
 function threadEvaluator(): Evaluator {
   if (inThread !== undefined) return inThread;
+  noteCodePart('javascript');
   const factory = vm.runInThisContext(EVALUATOR_SOURCE, {
     filename: 'cwl-evaluator',
   }) as EvaluatorFactory;

@@ -18,6 +18,7 @@ import {
   type CwlFileLike,
   type CwlObject,
 } from './model.js';
+import { noteCodePart } from '../code-parts.js';
 
 /** One entry to create in the output folder. */
 interface StagedEntry {
@@ -41,6 +42,7 @@ export async function stageInitialWorkDir(
 ): Promise<Set<string>> {
   const requirement = findRequirement(process, 'InitialWorkDirRequirement')?.requirement;
   if (requirement === undefined) return new Set();
+  noteCodePart('initial-workdir');
 
   const entries = await listEntries(requirement.listing, evaluator, stagingDir);
   const renamed = new Map<string, string>();

@@ -24,6 +24,7 @@ import { DISABLE_VARIABLE, openCodeCache } from '../../build/code-cache.js';
 
 const BUNDLE = fileURLToPath(new URL('../../dist/ctao-pilot.cjs', import.meta.url));
 const TOOL = fileURLToPath(new URL('./fixtures/echo-number.cwl', import.meta.url));
+const SCATTER = fileURLToPath(new URL('./fixtures/scatter-echo.cwl', import.meta.url));
 
 let workDir: string;
 let cacheHome: string;
@@ -109,6 +110,26 @@ describe('bundle launcher', () => {
     expect(readFileSync(file!).equals(Buffer.alloc(good.length, 7))).toBe(false);
   });
 
+  it('adds parts a later run uses', () => {
+    writeFileSync(path.join(workDir, 'one.json'), JSON.stringify({ number: 5 }));
+    writeFileSync(path.join(workDir, 'many.json'), JSON.stringify({ numbers: [1, 2] }));
+    const exec = (document: string, job: string) =>
+      runBundle(['exec', `--outdir=${path.join(workDir, 'out')}`, '--quiet', document, job]);
+    const header = (file: string) => readFileSync(file, 'latin1').split('\n')[0];
+
+    expect(exec(TOOL, '../one.json').status).toBe(0);
+    const [file] = cacheFiles();
+    expect(header(file!)).toBe('');
+
+    expect(exec(SCATTER, '../many.json').status).toBe(0);
+    expect(header(file!)).toBe('workflow,scatter');
+    const secondWrite = statSync(file!).mtimeMs;
+
+    expect(exec(SCATTER, '../many.json').status).toBe(0);
+    expect(exec(TOOL, '../one.json').status).toBe(0);
+    expect(statSync(file!).mtimeMs).toBe(secondWrite);
+  });
+
   it('runs silently when the cache folder cannot be made', () => {
     writeFileSync(path.join(workDir, 'plain-file'), '');
     const result = runBundle(['--version'], { XDG_CACHE_HOME: path.join(workDir, 'plain-file') });
@@ -159,14 +180,26 @@ describe('openCodeCache', () => {
     mkdirSync(folder, { recursive: true });
     chmodSync(folder, folderMode);
     const file = path.join(folder, `exec-v8-${process.versions.v8}-${process.arch}.cache`);
-    writeFileSync(file, 'bytes');
+    writeFileSync(file, 'workflow,javascript\nbytes');
     chmodSync(file, fileMode);
   }
 
   it('reads a private cache file', () => {
     process.env.XDG_CACHE_HOME = cacheHome;
     writeCache(0o700, 0o600);
-    expect(openCodeCache('build-1', 'exec').data?.toString()).toBe('bytes');
+    const cache = openCodeCache('build-1', 'exec');
+    expect(cache.data?.toString()).toBe('bytes');
+    expect([...cache.parts]).toEqual(['workflow', 'javascript']);
+  });
+
+  it('ignores a file without the parts line', () => {
+    process.env.XDG_CACHE_HOME = cacheHome;
+    writeCache(0o700, 0o600);
+    const file = cacheFiles()[0]!;
+    writeFileSync(file, 'bytes');
+    const cache = openCodeCache('build-1', 'exec');
+    expect(cache.data).toBeUndefined();
+    expect(cache.parts.size).toBe(0);
   });
 
   it('ignores a file others can write', () => {
@@ -193,7 +226,7 @@ describe('openCodeCache', () => {
     writeCache(0o777, 0o600);
     const script = { cachedDataRejected: undefined } as Script;
     const before = process.listeners('exit');
-    openCodeCache('build-1', 'exec').saveOnExit(script);
+    openCodeCache('build-1', 'exec').saveOnExit(script, new Set());
     expect(process.listeners('exit')).toEqual(before);
   });
 
@@ -201,7 +234,7 @@ describe('openCodeCache', () => {
     process.env.XDG_CACHE_HOME = cacheHome;
     const script = { cachedDataRejected: undefined } as Script;
     const before = process.listeners('exit');
-    openCodeCache('build-1', 'exec').saveOnExit(script);
+    openCodeCache('build-1', 'exec').saveOnExit(script, new Set());
     const added = process.listeners('exit').filter((listener) => !before.includes(listener));
     added.forEach((listener) => process.removeListener('exit', listener));
     expect(added).toHaveLength(1);

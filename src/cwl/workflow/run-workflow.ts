@@ -14,6 +14,7 @@ import { planWorkflow, type WorkflowPlan } from './plan.js';
 import { ProgressTracker } from './progress.js';
 import { JobScheduler } from './scheduler.js';
 import { runStep, type WorkflowContext } from './step-job.js';
+import { noteCodePart } from '../../code-parts.js';
 
 /** Default memory of the slot when `options.runtime.ramMb` is not set: all of the machine's. */
 function totalMemoryMb(): number {
@@ -27,6 +28,7 @@ function totalMemoryMb(): number {
 export async function runWorkflow(
   run: ProcessRun,
 ): Promise<{ status: ProcessStatus; outputs: Record<string, unknown> }> {
+  noteCodePart('workflow');
   const { options } = run;
   // The document is parsed again for its `$graph`, which `run: "#name"` entries point into.
   const loaded = await loadCwlDocument(options.document, options.documentText);

@@ -32,6 +32,7 @@ import type { ProgressTracker } from './progress.js';
 import { expandScatter, reshape } from './scatter.js';
 import type { JobScheduler, ResourceRequest } from './scheduler.js';
 import { applyValueFrom, evaluateCondition, gatherStepInputs } from './step-inputs.js';
+import { noteCodePart } from '../../code-parts.js';
 
 /** State shared by every step of one run, sub-workflows included. */
 export interface WorkflowContext {
@@ -74,6 +75,7 @@ export async function runStep(
     if (step.scatter.length === 0) {
       results = [await runJob(context, step, inputs, workRoot, undefined)];
     } else {
+      noteCodePart('scatter');
       const scatter = expandScatter(
         inputs,
         step.scatter,
