@@ -1,11 +1,12 @@
 /**
  * Parts of the program a run used, reported to the bundle's launcher. The launcher keeps V8's
- * code cache of the functions one run compiled. A later run that uses a part the cache lacks,
- * such as the Workflow engine after a run of one tool, would compile that part from source at
- * every start, so the launcher stores the cache again with the new part included.
+ * code cache of the functions one run compiled. Without this report, a part that the first run
+ * did not use, such as the Workflow engine after a run of one tool, would be compiled from
+ * source at every later start. So when a run uses a part the cache lacks, the launcher stores
+ * the cache again with that part included.
  */
 
-/** Parts worth a cache of their own: each is a large body of code that some runs never use. */
+/** Parts that are each a large body of code that some runs never use. */
 export type CodePart =
   'workflow' | 'scatter' | 'expression-tool' | 'javascript' | 'initial-workdir';
 
