@@ -4,6 +4,6 @@
  * `exec` included, everywhere else.
  */
 import { execCommand } from './commands/exec.js';
-import { setExitCode } from './commands/exit-code.js';
+import { exitWhenDone } from './commands/standard-streams.js';
 
-setExitCode(execCommand(process.argv.slice(3)));
+exitWhenDone(execCommand(process.argv.slice(3)));

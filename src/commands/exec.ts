@@ -8,7 +8,12 @@ import { parseArgs } from 'node:util';
 import { CwlUnsupportedError, CwlValidationError, PilotError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { attachProgressDisplay } from './exec-progress.js';
-import { isTerminal, writeStandardOutput } from './standard-streams.js';
+import {
+  isTerminal,
+  standardError,
+  standardOutput,
+  writeStandardOutput,
+} from './standard-streams.js';
 
 // The engine and yaml are imported where they are first needed, so that `--help` and usage
 // errors are printed without loading them.
@@ -39,16 +44,16 @@ export async function execCommand(argv: string[]): Promise<number> {
   try {
     parsed = parseExecArgs(argv);
   } catch (error) {
-    process.stderr.write(`ctao-pilot exec: ${describeUsageError(argv, error)}\n\n${USAGE}`);
+    standardError().write(`ctao-pilot exec: ${describeUsageError(argv, error)}\n\n${USAGE}`);
     return 2;
   }
   if (parsed.values.help) {
-    process.stdout.write(USAGE);
+    standardOutput().write(USAGE);
     return 0;
   }
   const [document, jobFile, ...extra] = parsed.positionals;
   if (document === undefined || extra.length > 0) {
-    process.stderr.write(`ctao-pilot exec: expected DOCUMENT and at most one JOB\n\n${USAGE}`);
+    standardError().write(`ctao-pilot exec: expected DOCUMENT and at most one JOB\n\n${USAGE}`);
     return 2;
   }
 
@@ -122,7 +127,7 @@ async function execDocument(
   // it is written above the frame instead of under it. Elsewhere the payload writes straight
   // to this process's standard error.
   const display =
-    flags.quiet !== true && isTerminal(2) ? attachProgressDisplay(process.stderr) : undefined;
+    flags.quiet !== true && isTerminal(2) ? attachProgressDisplay(standardError()) : undefined;
   try {
     const result = await runDocument({
       document,
@@ -138,7 +143,7 @@ async function execDocument(
       onProgress: display?.onProgress,
     });
     display?.close();
-    writeStandardOutput(`${JSON.stringify(result.outputs, null, 4)}\n`);
+    await writeStandardOutput(`${JSON.stringify(result.outputs, null, 4)}\n`);
     return result.status === 'success' ? 0 : 1;
   } finally {
     display?.close();
@@ -179,7 +184,7 @@ async function readJob(jobFile: string): Promise<Record<string, unknown>> {
 
 async function createDebugLogger(): Promise<Logger> {
   const { createLogger } = await import('../log.js');
-  return createLogger({ level: 'debug' });
+  return createLogger({ level: 'debug', destination: standardError() });
 }
 
 /**
@@ -188,10 +193,10 @@ async function createDebugLogger(): Promise<Logger> {
  */
 function reportFailure(error: unknown, debug: boolean): number {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`ctao-pilot exec: ${message}\n`);
+  standardError().write(`ctao-pilot exec: ${message}\n`);
   if (error instanceof CwlUnsupportedError) return EXIT_UNSUPPORTED;
   if (debug && !(error instanceof PilotError) && error instanceof Error) {
-    process.stderr.write(`${error.stack}\n`);
+    standardError().write(`${error.stack}\n`);
   }
   return 1;
 }
