@@ -151,8 +151,9 @@ export async function prepareRun(
 ): Promise<ProcessRun> {
   const jobDir = path.join(root, 'out');
   const tmpDir = path.join(root, 'tmp');
+  // Made by the first input that needs staging: most runs stage nothing.
   const stagingDir = path.join(root, 'stage');
-  await Promise.all([jobDir, tmpDir, stagingDir].map((dir) => mkdir(dir)));
+  await Promise.all([mkdir(jobDir), mkdir(tmpDir)]);
 
   const named = collectNamedTypes(process);
   const context: InputContext = {
