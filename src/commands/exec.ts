@@ -2,7 +2,7 @@
  * `ctao-pilot exec`: runs one CWL document on this machine, the way the job wrapper would,
  * and prints the output object as JSON, with the exit codes of cwltool.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../cwl/async-fs.js';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CwlUnsupportedError, CwlValidationError, PilotError } from '../errors.js';

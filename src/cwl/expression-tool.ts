@@ -1,5 +1,5 @@
 /** Runs an ExpressionTool: one expression over the input object gives the output object. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from './async-fs.js';
 import path from 'node:path';
 import { nodeCrypto } from '../builtins.js';
 import { CwlExecutionError } from '../errors.js';

@@ -4,7 +4,7 @@
  */
 import { nodeCrypto } from '../builtins.js';
 import { createReadStream, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
-import { open, readdir, rm, stat } from 'node:fs/promises';
+import { close, open, read, readdir, rm, stat } from './async-fs.js';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CwlExecutionError, CwlValidationError } from '../errors.js';
@@ -102,10 +102,10 @@ export async function computeChecksum(file: string): Promise<string> {
  * file is larger, as the CWL v1.2 specification requires.
  */
 export async function readContents(file: string): Promise<string> {
-  const handle = await open(file, 'r');
+  const fd = await open(file, 'r');
   try {
     const buffer = Buffer.alloc(LOAD_CONTENTS_LIMIT + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const { bytesRead } = await read(fd, buffer, 0, buffer.length, 0);
     if (bytesRead > LOAD_CONTENTS_LIMIT) {
       throw new CwlExecutionError(
         'CWL_LOAD_CONTENTS_TOO_LARGE',
@@ -114,7 +114,7 @@ export async function readContents(file: string): Promise<string> {
     }
     return buffer.subarray(0, bytesRead).toString('utf8');
   } finally {
-    await handle.close();
+    await close(fd);
   }
 }
 

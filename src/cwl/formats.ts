@@ -3,7 +3,7 @@
  * `format` against its parameter's, where an ontology from `$schemas` (RDF/XML or Turtle) can
  * make a subclass or an equivalent class acceptable.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from './async-fs.js';
 import { CwlValidationError } from '../errors.js';
 import type { Evaluator } from './evaluate.js';
 import { toLocalPath } from './files.js';

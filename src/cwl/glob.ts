@@ -3,7 +3,7 @@
  * segment, and `**` across segments. Patterns that point outside
  * the folder are rejected.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from './async-fs.js';
 import path from 'node:path';
 import { CwlExecutionError } from '../errors.js';
 

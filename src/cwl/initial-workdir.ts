@@ -2,7 +2,7 @@
  * InitialWorkDirRequirement: stages Files, Directories and Dirent entries into the tool's
  * output folder before the command starts.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from './async-fs.js';
 import path from 'node:path';
 import { CwlValidationError } from '../errors.js';
 import type { Evaluator } from './evaluate.js';

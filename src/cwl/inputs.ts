@@ -4,7 +4,7 @@
  * `secondaryFiles`).
  */
 import { nodeCrypto } from '../builtins.js';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from './async-fs.js';
 import path from 'node:path';
 import { CwlValidationError } from '../errors.js';
 import type { Evaluator } from './evaluate.js';

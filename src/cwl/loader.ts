@@ -4,7 +4,7 @@
  * map forms) into plain objects with full IRIs, which the engine runs on.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile } from './async-fs.js';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CwlValidationError } from '../errors.js';

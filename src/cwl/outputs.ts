@@ -2,7 +2,7 @@
  * Output collection of a CommandLineTool: `cwl.output.json`, `stdout`/`stderr` outputs, and
  * `outputBinding` (glob, loadContents, outputEval), followed by secondaryFiles and format.
  */
-import { lstat, readFile, realpath } from 'node:fs/promises';
+import { lstat, readFile, realpath } from './async-fs.js';
 import path from 'node:path';
 import { CwlExecutionError } from '../errors.js';
 import type { Evaluator, RuntimeContext } from './evaluate.js';

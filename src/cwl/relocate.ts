@@ -2,7 +2,7 @@
  * Moves the Files and Directories of an output object from the tool's private output folder
  * to the run's final output folder, and fills in `size`, `checksum` and listings there.
  */
-import { cp, lstat, mkdir, readdir, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readlink, realpath, rename, rm, stat } from './async-fs.js';
 import path from 'node:path';
 import { buildListing, computeChecksum, setPathFields, statKind } from './files.js';
 import { isFileLike, isObject, type CwlFileLike } from './model.js';

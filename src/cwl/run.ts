@@ -2,7 +2,7 @@
  * Entry of the CWL engine: loads a document, builds the input object, dispatches on the
  * process class and moves the outputs into the output folder.
  */
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from './async-fs.js';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

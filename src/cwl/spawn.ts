@@ -3,7 +3,7 @@
  * group on abort or timeout.
  */
 import { spawn } from 'node:child_process';
-import { open, type FileHandle } from 'node:fs/promises';
+import { close, open } from './async-fs.js';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { CwlExecutionError } from '../errors.js';
@@ -41,12 +41,12 @@ export interface PayloadResult {
  * `signal` aborts the run.
  */
 export async function runPayload(options: PayloadOptions): Promise<PayloadResult> {
-  const handles: FileHandle[] = [];
+  const descriptors: number[] = [];
   const openFile = async (file: string | undefined, flags: string): Promise<number | undefined> => {
     if (file === undefined) return undefined;
-    const handle = await open(file, flags);
-    handles.push(handle);
-    return handle.fd;
+    const fd = await open(file, flags);
+    descriptors.push(fd);
+    return fd;
   };
 
   try {
@@ -59,7 +59,7 @@ export async function runPayload(options: PayloadOptions): Promise<PayloadResult
       stderrFd ?? standardStreamFd(options.stderrSink) ?? 'pipe',
     ]);
   } finally {
-    await Promise.all(handles.map((handle) => handle.close()));
+    await Promise.all(descriptors.map((fd) => close(fd)));
   }
 }
 

@@ -4,7 +4,7 @@
  * input object gives, and a primary file and its secondary files always share one folder.
  */
 import { nodeCrypto } from '../builtins.js';
-import { cp, mkdir, symlink } from 'node:fs/promises';
+import { cp, mkdir, symlink } from './async-fs.js';
 import path from 'node:path';
 import { setPathFields } from './files.js';
 import { asArray, isFileLike, isObject, type CwlFileLike } from './model.js';

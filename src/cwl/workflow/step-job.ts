@@ -2,7 +2,7 @@
  * Runs one workflow step: its scatter jobs, each through the job scheduler, with `valueFrom`
  * and `when` per job, and gathers the jobs' outputs into the step's output values.
  */
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from '../async-fs.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
