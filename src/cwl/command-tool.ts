@@ -2,7 +2,8 @@
  * Runs one CommandLineTool: resources, staging, the command line, the payload process, its
  * exit code, and output collection.
  */
-import { nodeCrypto, preloadCrypto } from '../builtins.js';
+import { preloadCrypto } from '../builtins.js';
+import { randomHex } from './names.js';
 import path from 'node:path';
 import { CwlExecutionError, CwlValidationError } from '../errors.js';
 import { buildCommandLine, toShellScript, usesShell } from './command-line.js';
@@ -139,7 +140,7 @@ async function resolveStreams(
   for (const stream of ['stdout', 'stderr'] as const) {
     let name = await evaluator.evaluate(process[stream], null);
     if ((name === undefined || name === null) && outputTypes.includes(stream)) {
-      name = `${stream}-${nodeCrypto().randomBytes(8).toString('hex')}`;
+      name = `${stream}-${randomHex(16)}`;
     }
     if (name === undefined || name === null || name === '') continue;
     const target = path.resolve(jobDir, String(name));

@@ -1,7 +1,7 @@
 /** Runs an ExpressionTool: one expression over the input object gives the output object. */
 import { mkdir, writeFile } from './async-fs.js';
 import path from 'node:path';
-import { nodeCrypto } from '../builtins.js';
+import { randomHex } from './names.js';
 import { CwlExecutionError } from '../errors.js';
 import { createEvaluator } from './evaluate.js';
 import { localPathOf, setPathFields } from './files.js';
@@ -75,7 +75,7 @@ async function materialise(value: unknown, jobDir: string): Promise<unknown> {
   if (localPath !== undefined) {
     setPathFields(file, localPath, file.basename ?? path.basename(localPath));
   } else {
-    const target = path.join(jobDir, file.basename ?? nodeCrypto().randomBytes(6).toString('hex'));
+    const target = path.join(jobDir, file.basename ?? randomHex(12));
     if (file.class === 'File') await writeFile(target, String(file.contents ?? ''));
     else await writeDirectoryLiteral(file, target, jobDir);
     setPathFields(file, target);

@@ -3,7 +3,7 @@
  * (absolute paths, name fields, size, literals, `loadContents`, `loadListing`,
  * `secondaryFiles`).
  */
-import { nodeCrypto } from '../builtins.js';
+import { randomHex } from './names.js';
 import { mkdir, stat, writeFile } from './async-fs.js';
 import path from 'node:path';
 import { CwlValidationError } from '../errors.js';
@@ -165,12 +165,9 @@ async function writeLiteral(
   baseDir: string,
   context: Pick<InputContext, 'stagingDir'>,
 ): Promise<string> {
-  const dir = path.join(
-    context.stagingDir,
-    `literal-${nodeCrypto().randomBytes(4).toString('hex')}`,
-  );
+  const dir = path.join(context.stagingDir, `literal-${randomHex(8)}`);
   await mkdir(dir, { recursive: true });
-  const basename = value.basename ?? nodeCrypto().randomBytes(6).toString('hex');
+  const basename = value.basename ?? randomHex(12);
   const target = path.join(dir, basename);
 
   if (value.class === 'File') {

@@ -3,7 +3,7 @@
  * under its `basename`, with its secondaryFiles beside it. Tools then see the names that the
  * input object gives, and a primary file and its secondary files always share one folder.
  */
-import { nodeCrypto } from '../builtins.js';
+import { randomHex } from './names.js';
 import { cp, mkdir, symlink } from './async-fs.js';
 import path from 'node:path';
 import { setPathFields } from './files.js';
@@ -31,7 +31,7 @@ async function stageValue(value: unknown, stagingDir: string, sources: Set<strin
     return;
   }
 
-  const folder = path.join(stagingDir, `stg-${nodeCrypto().randomBytes(6).toString('hex')}`);
+  const folder = path.join(stagingDir, `stg-${randomHex(12)}`);
   await mkdir(folder, { recursive: true });
   await stageEntry(value, folder, sources);
   for (const secondary of value.secondaryFiles ?? []) {

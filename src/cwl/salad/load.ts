@@ -3,7 +3,7 @@
  * and returns plain JSON, or the issues that reject it. Every union alternative is tried in
  * order, as cwl-ts-auto 0.1.3 does, but a failure is a returned value, never an exception.
  */
-import { nodeCrypto } from '../../builtins.js';
+import { randomUuid } from '../names.js';
 import { valueIssue, showValue, type LoadIssue } from './issues.js';
 import { RECORDS } from './schema.js';
 import { loadDsl } from './dsl.js';
@@ -227,7 +227,7 @@ function loadRecord(
     const outcome = loadIdentifier(spec, value, base, state, issues);
     if (!outcome.ok) return outcome;
     id = outcome.value;
-    if (id === undefined) id = docRoot ?? `_${nodeCrypto().randomUUID()}`;
+    if (id === undefined) id = docRoot ?? `_${randomUuid()}`;
     else base = id as string | null;
   }
 
