@@ -31,6 +31,8 @@ interface BodyLayout {
   /** Stands for the comment end inside a plain text, when the program contains one. */
   escapedClose?: string;
   compressed: boolean;
+  /** Line breaks in the file before a plain text, so that stack traces name lines of the file. */
+  lineOffset: number;
 }
 
 // Set by build/bundle.mjs. The layouts are in file order.
@@ -61,9 +63,8 @@ const programModule = { exports: {} };
 program(programModule.exports, require, programModule, file, path.dirname(file));
 
 /**
- * Returns the source of the program in `body`, and for plain text the line it starts on, so
- * that stack traces name lines of the file. Throws when the file was changed after the build,
- * because the text would then be cut at the wrong place.
+ * Returns the source of the program in `body`, and the line it starts on. Throws when the file
+ * was changed after the build, because the text would then be cut at the wrong place.
  */
 function readProgram(file: string, body: BodyLayout): { source: string; lineOffset: number } {
   // NOTE: a build that replaces the file between Node's load and this read makes the check
@@ -88,7 +89,7 @@ function readProgram(file: string, body: BodyLayout): { source: string; lineOffs
     // The program is ASCII (checked by the build), so Latin-1 decoding is exact.
     let source = text.toString('latin1');
     if (body.escapedClose !== undefined) source = source.replaceAll(body.escapedClose, '*/');
-    return { source, lineOffset: countLines(fd, start) };
+    return { source, lineOffset: body.lineOffset };
   } finally {
     closeSync(fd);
   }
@@ -119,14 +120,4 @@ function decompress(text: Buffer): string {
   const zlib = require('node:zlib') as typeof import('node:zlib');
   const compressed = Buffer.from(text.toString('latin1'), 'base64');
   return zlib.brotliDecompressSync(compressed).toString('latin1');
-}
-
-/** Counts the line breaks before byte `end` of the file, which are all in the launcher part. */
-function countLines(fd: number, end: number): number {
-  const head = readRange(fd, 0, end);
-  let lines = 0;
-  for (let index = head.indexOf(10); index !== -1; index = head.indexOf(10, index + 1)) {
-    lines += 1;
-  }
-  return lines;
 }

@@ -144,6 +144,15 @@ describe('bundle launcher', () => {
     expect(() => cacheFiles()).toThrow(/ENOENT/);
   });
 
+  it('numbers exec lines as the file does', () => {
+    const text = readFileSync(bundle, 'latin1');
+    const opening = '/* ctao-pilot exec program, compiled by the launcher above\n';
+    const textStart = text.lastIndexOf(opening) + opening.length;
+    const recorded = /exec: \{[^}]*lineOffset: (\d+)/.exec(text)?.[1];
+    const linesBefore = text.slice(0, textStart).split('\n').length - 1;
+    expect(Number(recorded)).toBe(linesBefore);
+  });
+
   it('keeps pilot code out of exec', () => {
     const text = readFileSync(bundle, 'latin1');
     const execOpen = text.lastIndexOf('/* ctao-pilot exec program');
