@@ -10,6 +10,7 @@ import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
+import { builtinImports } from './builtin-imports.mjs';
 import { seekBzipBuffer } from './seek-bzip-buffer.mjs';
 
 const packageJson = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
@@ -73,7 +74,7 @@ async function bundleProgram(entry) {
     legalComments: 'none',
     sourcemap: false,
     define: { __PILOT_VERSION__: JSON.stringify(version) },
-    plugins: [seekBzipBuffer],
+    plugins: [builtinImports, seekBzipBuffer],
     logLevel: 'warning',
   });
   const code = result.outputFiles[0].text;
