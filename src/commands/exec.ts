@@ -4,9 +4,9 @@
  */
 import { readFile } from '../cwl/async-fs.js';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { CwlUnsupportedError, CwlValidationError, PilotError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ExecUsageError, parseExecArgs, type ExecFlags } from './exec-args.js';
 import { attachProgressDisplay } from './exec-progress.js';
 import {
   isTerminal,
@@ -44,7 +44,8 @@ export async function execCommand(argv: string[]): Promise<number> {
   try {
     parsed = parseExecArgs(argv);
   } catch (error) {
-    standardError().write(`ctao-pilot exec: ${describeUsageError(argv, error)}\n\n${USAGE}`);
+    if (!(error instanceof ExecUsageError)) throw error;
+    standardError().write(`ctao-pilot exec: ${error.message}\n\n${USAGE}`);
     return 2;
   }
   if (parsed.values.help) {
@@ -62,49 +63,6 @@ export async function execCommand(argv: string[]): Promise<number> {
   } catch (error) {
     return reportFailure(error, parsed.values.debug === true);
   }
-}
-
-/** Options of `ctao-pilot exec`, in the form `parseArgs` takes. */
-const EXEC_OPTIONS = {
-  outdir: { type: 'string' },
-  'tmpdir-prefix': { type: 'string' },
-  quiet: { type: 'boolean' },
-  debug: { type: 'boolean' },
-  parallel: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-function parseExecArgs(argv: string[]) {
-  return parseArgs({ args: argv, allowPositionals: true, strict: true, options: EXEC_OPTIONS });
-}
-
-/**
- * Returns the message for a `parseArgs` failure. An unknown option gets a short message of its
- * own because Node 20's text for it ends with a `--` hint whose quotes do not balance.
- */
-function describeUsageError(argv: string[], error: unknown): string {
-  if ((error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const { tokens } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: false,
-      tokens: true,
-      options: EXEC_OPTIONS,
-    });
-    const unknown = tokens.find(
-      (token) => token.kind === 'option' && !(token.name in EXEC_OPTIONS),
-    );
-    if (unknown?.kind === 'option') return `unknown option ${unknown.rawName}`;
-  }
-  return (error as Error).message;
-}
-
-interface ExecFlags {
-  outdir?: string;
-  'tmpdir-prefix'?: string;
-  quiet?: boolean;
-  debug?: boolean;
-  parallel?: boolean;
 }
 
 async function execDocument(
