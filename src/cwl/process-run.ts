@@ -1,5 +1,6 @@
 /** State shared by the runners of every process class during one run. */
 import type { RunDocumentOptions } from './index.js';
+import type { LoadedDocument } from './loader.js';
 import type { CwlObject } from './model.js';
 import type { NamedTypes } from './schema.js';
 
@@ -18,4 +19,6 @@ export interface ProcessRun {
   /** Paths of the input Files and Directories before staging; output links may point there. */
   inputSources: Set<string>;
   options: RunDocumentOptions;
+  /** The loaded document of a top-level run, whose `$graph` steps may refer to. */
+  document?: LoadedDocument;
 }

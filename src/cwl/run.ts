@@ -80,6 +80,7 @@ export async function runDocument(options: RunDocumentOptions): Promise<RunDocum
 
   try {
     const run = await prepareRun(process, loaded.uri, { ...options, job }, root);
+    run.document = loaded;
     const result = await runner(run);
     const outputs = await relocateOutputs(result.outputs, run.jobDir, outdir, root);
     return { status: result.status, outputs };

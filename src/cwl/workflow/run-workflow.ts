@@ -30,8 +30,8 @@ export async function runWorkflow(
 ): Promise<{ status: ProcessStatus; outputs: Record<string, unknown> }> {
   noteCodePart('workflow');
   const { options } = run;
-  // The document is parsed again for its `$graph`, which `run: "#name"` entries point into.
-  const loaded = await loadCwlDocument(options.document, options.documentText);
+  // Steps with `run: "#name"` point into the document's `$graph`.
+  const loaded = run.document ?? (await loadCwlDocument(options.document, options.documentText));
   const plan = await planWorkflow(run.process, loaded.uri, loaded.graph, loaded.originalVersion);
 
   const context: WorkflowContext = {
