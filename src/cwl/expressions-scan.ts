@@ -239,7 +239,10 @@ function skipLineComment(text: string, start: number): number {
 }
 
 function skipBlockComment(text: string, start: number, open: number): number {
-  const end = text.indexOf('*/', start + 2);
+  // Each star is checked for a slash after it. Searching for the two-character string would put
+  // a comment end into the bundle, which keeps this code inside a block comment.
+  let end = text.indexOf('*', start + 2);
+  while (end !== -1 && text[end + 1] !== '/') end = text.indexOf('*', end + 1);
   if (end === -1) throw unterminated(text, open);
   return end + 2;
 }

@@ -222,6 +222,7 @@ describe('scanTemplate', () => {
     ['$(`${`${"}"}`}`)', '`${`${"}"}`}`'],
     ['${ return 1; // closing ) and }\n}', ' return 1; // closing ) and }\n'],
     ['${ /* ) } */ return 2; }', ' /* ) } */ return 2; '],
+    ['${ /* 2 * ) } **/ return 2; }', ' /* 2 * ) } **/ return 2; '],
     ['$(x.replace(/\\)/g, "]"))', 'x.replace(/\\)/g, "]")'],
     ['$(x.match(/[)}]/))', 'x.match(/[)}]/)'],
     ['$(a / b / c)', 'a / b / c'],
