@@ -29,26 +29,35 @@ const ESCAPED_CLOSE = '*\u0001/';
 const exec = await bundleProgram('src/cli-exec.ts');
 const full = await bundleProgram('src/cli.ts');
 const bodies = {
-  exec: plainBody(exec, '/* ctao-pilot exec program, compiled by the launcher above\n'),
-  full: compressedBody(
-    full,
-    '/* ctao-pilot program, Brotli-compressed and in base64, decoded by the launcher above\n',
-  ),
+  exec: {
+    ...plainBody(exec, '/* ctao-pilot exec program, compiled by the launcher above\n'),
+    holder: 'ctaoPilotExecProgram',
+  },
+  full: {
+    ...compressedBody(
+      full,
+      '/* ctao-pilot program, Brotli-compressed and in base64, decoded by the launcher above\n',
+    ),
+    holder: 'ctaoPilotFullProgram',
+  },
 };
-// The exec text starts after the launcher and its opening line. Its line number is built into
-// the launcher, so a first pass counts the launcher's lines; the number's digits add none.
+// The exec text starts after the launcher and the first line of its holder. Its line number is
+// built into the launcher, so a first pass counts the launcher's lines; the number's digits add
+// none.
 bodies.exec.lineOffset = 0;
 bodies.full.lineOffset = 0;
-bodies.exec.lineOffset = countLines((await bundleLauncher(bodies)) + bodies.exec.open);
+bodies.exec.lineOffset = countLines(`${await bundleLauncher(bodies)}${holderHead(bodies.exec)}`);
 const launcher = await bundleLauncher(bodies);
-if (countLines(launcher + bodies.exec.open) !== bodies.exec.lineOffset) {
+if (countLines(`${launcher}${holderHead(bodies.exec)}`) !== bodies.exec.lineOffset) {
   throw new Error('The launcher changed its line count between the two passes.');
 }
 await mkdir(new URL('../dist/', import.meta.url), { recursive: true });
 // A process that starts while the build runs must see the old file or the new one, never a
 // partial one, so the file is written beside its final name and renamed.
 const temporary = `${outfile}.${process.pid}.tmp`;
-const framed = [bodies.exec, bodies.full].map((body) => `${body.open}${body.text}${body.close}`);
+const framed = [bodies.exec, bodies.full].map(
+  (body) => `${holderHead(body)}${body.text}${body.close}}\n`,
+);
 await writeFile(temporary, `${launcher}${framed.join('')}`, 'latin1');
 await chmod(temporary, 0o755);
 await rename(temporary, outfile);
@@ -117,6 +126,11 @@ function compressedBody(program, open) {
   });
   const text = compressed.toString('base64');
   return { id: program.id, length: text.length, open, close: BODY_CLOSE, compressed: true, text };
+}
+
+/** Returns the text before a body's program: its holder's first line and the comment opening. */
+function holderHead(body) {
+  return `function ${body.holder}() {${body.open}`;
 }
 
 function countLines(text) {

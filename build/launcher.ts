@@ -1,6 +1,7 @@
 /**
  * Start-up code at the head of dist/ctao-pilot.cjs. The program sits after it in two block
- * comments, each holding one CommonJS function expression:
+ * comments, each the only content of an empty function (its holder) and holding one CommonJS
+ * function expression:
  *
  * - the exec program (src/cli-exec.ts: `ctao-pilot exec` and the CWL engine), as plain text;
  * - the whole program (src/cli.ts: every command), compressed with Brotli and encoded in
@@ -11,12 +12,13 @@
  * pilot alone. Compressed, that part costs `exec` little; the pilot, which runs for hours,
  * pays a few milliseconds to decompress it.
  *
- * The launcher reads the comment it needs back, compiles it with `node:vm` and V8's code cache
- * (see code-cache.ts), and calls it. Node 20 keeps no code cache for the main script, so a
+ * The launcher takes the comment it needs from its holder's text, compiles it with `node:vm` and
+ * V8's code cache (see code-cache.ts), and calls it. V8 keeps the text of the file it compiled,
+ * and a function's `toString` returns a slice of that text, so the program is neither read from
+ * disk again nor copied. Node 20 keeps no code cache for the main script, so a
  * plain bundle would be parsed again at every start. The file is CommonJS because Node starts a
  * CommonJS main script a few milliseconds sooner than an ES module.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { Script } from 'node:vm';
 import { openCodeCache } from './code-cache.js';
@@ -24,7 +26,9 @@ import { openCodeCache } from './code-cache.js';
 /** Where the build put one program comment, and how its text is stored. */
 interface BodyLayout {
   id: string;
-  /** Length of the text between `open` and `close`, in bytes. */
+  /** Name of the function whose body is the comment. */
+  holder: string;
+  /** Length of the text between `open` and `close`. */
   length: number;
   open: string;
   close: string;
@@ -37,6 +41,9 @@ interface BodyLayout {
 
 // Set by build/bundle.mjs. The layouts are in file order.
 declare const __BODIES__: { exec: BodyLayout; full: BodyLayout };
+// The holders, which the build writes after the launcher in the same file.
+declare function ctaoPilotExecProgram(): void;
+declare function ctaoPilotFullProgram(): void;
 
 type ProgramFunction = (
   exports: object,
@@ -50,7 +57,8 @@ type ProgramFunction = (
 const file = __filename;
 const command = process.argv[2];
 const body = command === 'exec' ? __BODIES__.exec : __BODIES__.full;
-const { source, lineOffset } = readProgram(file, body);
+const holder = command === 'exec' ? ctaoPilotExecProgram : ctaoPilotFullProgram;
+const { source, lineOffset } = readProgram(file, body, holder);
 const cache = openCodeCache(body.id, command);
 const script = new Script(source, { filename: file, lineOffset, cachedData: cache.data });
 // The program adds the parts it uses here (src/code-parts.ts reads the same key).
@@ -63,61 +71,36 @@ const programModule = { exports: {} };
 program(programModule.exports, require, programModule, file, path.dirname(file));
 
 /**
- * Returns the source of the program in `body`, and the line it starts on. Throws when the file
- * was changed after the build, because the text would then be cut at the wrong place.
+ * Returns the source of the program in `body`, and the line it starts on. Throws when the
+ * holder's text is not what the build wrote, which means the file was edited after the build.
  */
-function readProgram(file: string, body: BodyLayout): { source: string; lineOffset: number } {
-  // NOTE: a build that replaces the file between Node's load and this read makes the check
-  // below fail, so a start racing an in-place upgrade exits with the "damaged" error.
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const end = size - distanceFromEnd(body);
-    const start = end - body.length;
-    const framed = readRange(fd, start - body.open.length, end + body.close.length);
-    if (
-      start < body.open.length ||
-      framed.toString('latin1', 0, body.open.length) !== body.open ||
-      framed.toString('latin1', framed.length - body.close.length) !== body.close
-    ) {
-      throw new Error(
-        `${file} is damaged: the program comment is not where the build put it. Reinstall ctao-pilot.`,
-      );
-    }
-    const text = framed.subarray(body.open.length, framed.length - body.close.length);
-    if (body.compressed) return { source: decompress(text), lineOffset: 0 };
-    // The program is ASCII (checked by the build), so Latin-1 decoding is exact.
-    let source = text.toString('latin1');
-    if (body.escapedClose !== undefined) source = source.replaceAll(body.escapedClose, '*/');
-    return { source, lineOffset: body.lineOffset };
-  } finally {
-    closeSync(fd);
+function readProgram(
+  file: string,
+  body: BodyLayout,
+  holder: () => void,
+): { source: string; lineOffset: number } {
+  const framed = holder.toString();
+  const head = `function ${body.holder}() {${body.open}`;
+  const tail = `${body.close}}`;
+  if (
+    framed.length !== head.length + body.length + tail.length ||
+    !framed.startsWith(head) ||
+    !framed.endsWith(tail)
+  ) {
+    throw new Error(
+      `${file} is damaged: the program comment is not what the build wrote. Reinstall ctao-pilot.`,
+    );
   }
-}
-
-/** Bytes between the end of `body`'s text and the end of the file. */
-function distanceFromEnd(body: BodyLayout): number {
-  const { exec, full } = __BODIES__;
-  const afterFull = full.close.length;
-  if (body === full) return afterFull;
-  return afterFull + full.length + full.open.length + exec.close.length;
-}
-
-function readRange(fd: number, start: number, end: number): Buffer {
-  const buffer = Buffer.allocUnsafe(Math.max(0, end - start));
-  let filled = 0;
-  while (filled < buffer.length) {
-    const read = readSync(fd, buffer, filled, buffer.length - filled, start + filled);
-    if (read === 0) break;
-    filled += read;
-  }
-  return buffer.subarray(0, filled);
+  let text = framed.slice(head.length, framed.length - tail.length);
+  if (body.compressed) return { source: decompress(text), lineOffset: 0 };
+  if (body.escapedClose !== undefined) text = text.replaceAll(body.escapedClose, '*/');
+  return { source: text, lineOffset: body.lineOffset };
 }
 
 /** Decodes and decompresses the whole program; zlib is loaded only on this path. */
-function decompress(text: Buffer): string {
+function decompress(text: string): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const zlib = require('node:zlib') as typeof import('node:zlib');
-  const compressed = Buffer.from(text.toString('latin1'), 'base64');
+  const compressed = Buffer.from(text, 'base64');
   return zlib.brotliDecompressSync(compressed).toString('latin1');
 }

@@ -167,8 +167,19 @@ describe('bundle launcher', () => {
     expect(fullProgram).toMatch(/^[A-Za-z0-9+/]+=*$/);
   });
 
-  it('rejects a bundle changed after the build', () => {
-    appendFileSync(bundle, '\n');
+  it('runs with text added after the programs', () => {
+    appendFileSync(bundle, '\n// appended\n');
+    expect(runBundle(['--version']).status).toBe(0);
+    expect(runBundle(['exec', '--help']).status).toBe(0);
+  });
+
+  it('rejects a program comment changed after the build', () => {
+    const text = readFileSync(bundle, 'latin1');
+    // One space more at the start of each program.
+    const edited = text
+      .replace('compiled by the launcher above\n', 'compiled by the launcher above\n ')
+      .replace('decoded by the launcher above\n', 'decoded by the launcher above\n ');
+    writeFileSync(bundle, edited, 'latin1');
     for (const args of [['--version'], ['exec', '--help']]) {
       const result = runBundle(args);
       expect(result.status).toBe(1);
