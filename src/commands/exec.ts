@@ -2,7 +2,7 @@
  * `ctao-pilot exec`: runs one CWL document on this machine, the way the job wrapper would,
  * and prints the output object as JSON, with the exit codes of cwltool.
  */
-import { readFile } from '../cwl/async-fs.js';
+import { readFile, useBlockingCalls } from '../cwl/async-fs.js';
 import path from 'node:path';
 import { CwlUnsupportedError, CwlValidationError, PilotError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -71,9 +71,11 @@ async function execDocument(
   flags: ExecFlags,
 ): Promise<number> {
   const { runDocument } = await import('../cwl/index.js');
-  // One document, then exit: the expression worker would cost more to start than it saves.
+  // One document, then exit: the expression worker would cost more to start than it saves,
+  // and file-system calls need not wait for the thread pool.
   const { runExpressionsInThisThread } = await import('../cwl/expressions-js.js');
   runExpressionsInThisThread();
+  useBlockingCalls();
   const job = jobFile === undefined ? {} : await readJob(jobFile);
   const log = flags.debug ? await createDebugLogger() : undefined;
 
