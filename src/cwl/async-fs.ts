@@ -55,6 +55,7 @@ export const readlink = either(promisify(fs.readlink), fs.readlinkSync);
 export const realpath = either(promisify(fs.realpath.native), fs.realpathSync.native);
 export const rename = either(promisify(fs.rename), fs.renameSync);
 export const rm = either(promisify(fs.rm), fs.rmSync);
+export const rmdir = either(promisify(fs.rmdir), fs.rmdirSync);
 export const stat = either(promisify(fs.stat), fs.statSync);
 export const symlink = either(promisify(fs.symlink), fs.symlinkSync);
 export const writeFile = either(promisify(fs.writeFile), fs.writeFileSync);

@@ -2,7 +2,7 @@
  * Entry of the CWL engine: loads a document, builds the input object, dispatches on the
  * process class and moves the outputs into the output folder.
  */
-import { mkdir, mkdtemp } from './async-fs.js';
+import { mkdir, mkdtemp, rmdir } from './async-fs.js';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,7 +75,8 @@ export async function runDocument(options: RunDocumentOptions): Promise<RunDocum
 
   const outdir = path.resolve(options.outdir);
   const base = path.resolve(options.tmpdirPrefix ?? os.tmpdir());
-  await Promise.all([mkdir(outdir, { recursive: true }), mkdir(base, { recursive: true })]);
+  await makeFolder(outdir, 'output folder');
+  const createdBase = await makeFolder(base, 'folder for temporary files');
   const root = await mkdtemp(path.join(base, 'ctao-cwl-'));
 
   try {
@@ -92,6 +93,41 @@ export async function runDocument(options: RunDocumentOptions): Promise<RunDocum
     });
   } finally {
     await removeTree(root);
+    if (createdBase !== undefined) await removeEmptyFolders(base, createdBase);
+  }
+}
+
+/**
+ * Makes folder `dir` and any missing parents, and returns the first folder it made, if any.
+ * Throws CwlExecutionError naming `role` and the folder when a file is in the way or the
+ * folder cannot be made.
+ */
+async function makeFolder(dir: string, role: string): Promise<string | undefined> {
+  try {
+    return await mkdir(dir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    let reason = describeError(error);
+    if (code === 'EEXIST' || code === 'ENOTDIR') reason = 'a file is in the way';
+    else if (code === 'EACCES' || code === 'EPERM') reason = 'permission denied';
+    throw new CwlExecutionError(
+      'CWL_RUN_FAILED',
+      `cannot make the ${role} ${dir}: ${reason}; give a folder that can be made or exists`,
+      { cause: error },
+    );
+  }
+}
+
+/** Removes `dir` and its parents up to `top`, each only while it is empty. */
+async function removeEmptyFolders(dir: string, top: string): Promise<void> {
+  for (let current = dir; current.startsWith(top); current = path.dirname(current)) {
+    try {
+      await rmdir(current);
+    } catch {
+      // Not empty, or already gone: the rest stays.
+      return;
+    }
+    if (current === top) return;
   }
 }
 

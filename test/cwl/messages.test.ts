@@ -3,6 +3,7 @@
  * misspelled types, missing inputs, broken YAML, wrong paths and unknown options.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -238,6 +239,45 @@ describe('unreadable file', () => {
 
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(`ctao-pilot exec: job file ${folder} is a folder, not a file\n`);
+  });
+});
+
+describe('output and temporary folders', () => {
+  it('names a file given as output folder', async () => {
+    const file = await scratch.write('plain-file', '');
+    const result = exec('--outdir', file, 'ok.cwl', 'empty.yml');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      `ctao-pilot exec: cannot make the output folder ${file}: a file is in the way; ` +
+        'give a folder that can be made or exists\n',
+    );
+  });
+
+  it('names a temporary folder under a file', async () => {
+    const file = await scratch.write('another-file', '');
+    const result = exec('--tmpdir-prefix', path.join(file, 'tmp'), 'ok.cwl', 'empty.yml');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `cannot make the folder for temporary files ${path.join(file, 'tmp')}: a file is in the way`,
+    );
+  });
+
+  it('removes a temporary folder it made', async () => {
+    const prefix = path.join(scratch.dir, 'new-prefix', 'deeper');
+    const result = exec('--outdir', 'out-prefix', '--tmpdir-prefix', prefix, 'ok.cwl', 'empty.yml');
+
+    expect(result.status).toBe(0);
+    expect(existsSync(path.join(scratch.dir, 'new-prefix'))).toBe(false);
+  });
+
+  it('keeps a temporary folder that existed', async () => {
+    const prefix = await scratch.folder('old-prefix');
+    const result = exec('--outdir', 'out-prefix', '--tmpdir-prefix', prefix, 'ok.cwl', 'empty.yml');
+
+    expect(result.status).toBe(0);
+    expect(readdirSync(prefix)).toEqual([]);
   });
 });
 
