@@ -2,6 +2,7 @@
  * `ctao-pilot probe`: probes this node as the pilot does at start and prints the match
  * document, benchmark, batch job and time budget as JSON.
  */
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../log.js';
 import { probeNode } from '../probe/index.js';
@@ -44,6 +45,19 @@ function positiveIntegerFlag(flag: string, text: string | undefined): number | u
   return Number(text);
 }
 
+/** Returns `text`, the value of --`flag`, after checking that it names a folder. */
+function folderFlag(flag: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(text).isDirectory();
+  } catch {
+    throw new Error(`invalid --${flag} "${text}": no such folder`);
+  }
+  if (!isFolder) throw new Error(`invalid --${flag} "${text}": a file, expected a folder`);
+  return text;
+}
+
 /** Runs `ctao-pilot probe` with the arguments after `probe` and returns the exit code. */
 export async function probeCommand(argv: string[]): Promise<number> {
   let options: Parameters<typeof probeNode>[0];
@@ -54,7 +68,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
       return 0;
     }
     options = {
-      workDir: values['work-dir'] ?? process.cwd(),
+      workDir: folderFlag('work-dir', values['work-dir']) ?? process.cwd(),
       site: values.site,
       cores: positiveIntegerFlag('cores', values.cores),
       ramMb: positiveIntegerFlag('ram-mb', values['ram-mb']),

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { join } from 'node:path';
+import { describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { runBenchmark } from './benchmark.js';
 import { architectureName, detectCores, microarchitectureLevel, readCpuFlags } from './cpu.js';
@@ -29,7 +30,8 @@ async function orFallback<T>(log: Logger, fact: string, fallback: T, probe: () =
   try {
     return await probe();
   } catch (error) {
-    log.warn({ fact, fallback, err: error }, 'node probe fell back to a default');
+    // The reason alone: a stack trace would only repeat the probe's own call chain.
+    log.warn({ fact, fallback, reason: describeError(error) }, 'node probe fell back to a default');
     return fallback;
   }
 }

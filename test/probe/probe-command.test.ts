@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeScratch, removeScratch } from './fixtures.js';
+import { makeScratch, removeScratch, writeTree } from './fixtures.js';
 
 const run = promisify(execFile);
 const cliEntry = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
@@ -77,5 +77,20 @@ describe('probe command', () => {
     const result = await probe(['--colour']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--colour');
+  });
+
+  it('rejects a missing work folder', async () => {
+    const missing = join(await makeScratch(), 'missing');
+    const result = await probe(['--work-dir', missing]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`invalid --work-dir "${missing}": no such folder`);
+  });
+
+  it('rejects a file as work folder', async () => {
+    const scratch = await makeScratch();
+    await writeTree(scratch, { 'plain.txt': 'x' });
+    const result = await probe(['--work-dir', join(scratch, 'plain.txt')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('a file, expected a folder');
   });
 });

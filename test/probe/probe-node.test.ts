@@ -221,7 +221,7 @@ describe('probeNode tags and GPUs', () => {
     expect(probe.node.tags.some((tag) => tag.startsWith('cvmfs:'))).toBe(false);
     const warning = lines.find((line) => line.fact === 'cvmfs');
     expect(warning?.level).toBe(40);
-    expect(JSON.stringify(warning?.err)).toContain('timed out');
+    expect(warning?.reason).toContain('timed out');
   });
 
   it('counts GPUs from nvidia-smi', async () => {
