@@ -64,6 +64,8 @@ export function openCodeCache(buildId: string, command: string | undefined): Cod
   const root = cacheRoot();
   if (root === undefined) return NO_CACHE;
 
+  // NOTE: copies of one build at two paths share this folder, and V8 keeps the file name the
+  // cached code was compiled under, so stack traces may name the other copy's path.
   const folder = path.join(root, buildId);
   // V8 rejects data from another V8 version or other flags, so naming the file after them keeps
   // two Node versions that share a home folder from overwriting each other's cache.
