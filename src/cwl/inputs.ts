@@ -7,6 +7,7 @@ import { randomHex } from './names.js';
 import { mkdir, stat, writeFile } from './async-fs.js';
 import path from 'node:path';
 import { CwlValidationError } from '../errors.js';
+import { closestName } from './load-errors.js';
 import type { Evaluator } from './evaluate.js';
 import {
   buildListing,
@@ -46,15 +47,20 @@ export function bindInputValues(
 ): { values: Record<string, unknown>; fromDefault: Set<string> } {
   const values: Record<string, unknown> = {};
   const fromDefault = new Set<string>();
+  const parameters = asArray(context.process.inputs).filter(isObject);
+  const declared = new Set(parameters.map((parameter) => localName(String(parameter.id))));
+  const undeclared = Object.keys(job).filter((key) => !declared.has(key));
 
-  for (const parameter of asArray(context.process.inputs).filter(isObject)) {
+  for (const parameter of parameters) {
     const name = localName(String(parameter.id));
     let value = job[name];
     if ((value === undefined || value === null) && parameter.default !== undefined) {
       value = structuredClone(parameter.default);
       fromDefault.add(name);
     }
-    if (value === undefined || value === null) checkRequired(name, parameter.type, value, context);
+    if (value === undefined || value === null) {
+      checkRequired(name, parameter.type, value, context, undeclared);
+    }
     values[name] = checkValue(parameter.type, value ?? null, {
       schemaDefs: context.named,
       path: `inputs.${name}`,
@@ -63,21 +69,32 @@ export function bindInputValues(
   return { values, fromDefault };
 }
 
-/** Throws when input `name` has no value and its type does not accept null. */
+/**
+ * Throws when input `name` has no value and its type does not accept null. When the input
+ * object has a key close to `name` that no input declares (`undeclared`), the message names it.
+ */
 function checkRequired(
   name: string,
   type: unknown,
   value: null | undefined,
   context: InputContext,
+  undeclared: string[],
 ): void {
   const state = { schemaDefs: context.named, depth: 0 };
   if (checkType(type, null, `inputs.${name}`, state).ok) return;
 
   const typeText = describeType(type);
-  const message =
-    value === undefined
-      ? `missing required input \`${name}\` (type ${typeText}); add it to the input object or give it a default`
-      : `input \`${name}\` is null, but its type ${typeText} does not accept null; give it a value or a default`;
+  const misspelt = value === undefined ? closestName(name, undeclared) : undefined;
+  let message: string;
+  if (misspelt !== undefined) {
+    message =
+      `missing required input \`${name}\` (type ${typeText}); the input object has ` +
+      `\`${misspelt}\`, which no input declares: rename it to \`${name}\``;
+  } else if (value === undefined) {
+    message = `missing required input \`${name}\` (type ${typeText}); add it to the input object or give it a default`;
+  } else {
+    message = `input \`${name}\` is null, but its type ${typeText} does not accept null; give it a value or a default`;
+  }
   throw new CwlValidationError('CWL_INVALID_INPUT', message);
 }
 

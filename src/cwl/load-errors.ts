@@ -135,7 +135,7 @@ export function describeUnknownInputType(found: UnknownInputType, named: NamedTy
 }
 
 /** Returns the candidate within two edits of `name`, ignoring case, or undefined. */
-function closestName(name: string, candidates: string[]): string | undefined {
+export function closestName(name: string, candidates: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of candidates) {

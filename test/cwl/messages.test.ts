@@ -127,6 +127,18 @@ describe('missing required input', () => {
     expect(result.stderr).not.toContain('got null');
   });
 
+  it('names a misspelt key of the input object', async () => {
+    const tool = await writeTool('need-count.cwl', '  count: int\n');
+    await scratch.write('misspelt-job.yml', 'cuont: 3\n');
+    const result = exec(tool, 'misspelt-job.yml');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'missing required input `count` (type int); the input object has `cuont`, ' +
+        'which no input declares: rename it to `count`',
+    );
+  });
+
   it('describes array and named types briefly', async () => {
     const requirements =
       'requirements:\n  SchemaDefRequirement:\n    types:\n' +
