@@ -64,6 +64,7 @@ export function bindInputValues(
     values[name] = checkValue(parameter.type, value ?? null, {
       schemaDefs: context.named,
       path: `inputs.${name}`,
+      source: fromDefault.has(name) ? 'default' : 'input object',
     });
   }
   return { values, fromDefault };

@@ -25,6 +25,8 @@ export interface TypeCheckOptions {
   schemaDefs?: Map<string, unknown>;
   /** Path of the value in messages, such as `inputs.reads`. Default: `value`. */
   path?: string;
+  /** Where the value comes from, which the message tells the user to change. */
+  source?: 'input object' | 'default';
 }
 
 /** A process input or record field: its id, declared type and optional default value. */
@@ -56,7 +58,9 @@ export function checkValue(type: unknown, value: unknown, options: TypeCheckOpti
     INPUT_INVALID,
     `Invalid value for ${result.path}: expected ${result.expected}, got ${shortenValue(result.value)}` +
       `${result.detail === undefined ? '' : ` (${result.detail})`}. ` +
-      'Change the input object so that the value matches the declared type.',
+      (options.source === 'default'
+        ? "Change the parameter's default in the document so that it matches the declared type."
+        : 'Change the input object so that the value matches the declared type.'),
   );
 }
 

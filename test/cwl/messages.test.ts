@@ -139,6 +139,16 @@ describe('missing required input', () => {
     );
   });
 
+  it('blames the document for a bad default', async () => {
+    const tool = await writeTool('bad-default.cwl', '  x: {type: int, default: abc}\n');
+    const result = exec(tool, 'empty.yml');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('Invalid value for inputs.x: expected int, got "abc"');
+    expect(result.stderr).toContain("Change the parameter's default in the document");
+    expect(result.stderr).not.toContain('input object');
+  });
+
   it('describes array and named types briefly', async () => {
     const requirements =
       'requirements:\n  SchemaDefRequirement:\n    types:\n' +
