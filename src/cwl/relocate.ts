@@ -4,7 +4,7 @@
  */
 import { cp, lstat, mkdir, readdir, readlink, realpath, rename, rm, stat } from './async-fs.js';
 import path from 'node:path';
-import { buildListing, computeChecksum, setPathFields, statKind } from './files.js';
+import { buildListing, computeChecksum, setPathFields } from './files.js';
 import { isFileLike, isObject, type CwlFileLike } from './model.js';
 
 /**
@@ -113,7 +113,7 @@ async function relocatePath(
   const underJob = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
   const target = underJob
     ? path.join(state.outdir, path.dirname(relative), basename)
-    : await freeName(state.outdir, basename, state);
+    : freeName(state.outdir, basename, state);
 
   // A path through a symbolic link to a staged input folder names the input itself. A link
   // that the tool made may be relative. So only real entries of the scratch folder are moved,
@@ -163,10 +163,15 @@ function isInside(candidate: string, folder: string): boolean {
   return candidate === folder || candidate.startsWith(folder + path.sep);
 }
 
-async function freeName(outdir: string, basename: string, state: RelocateState): Promise<string> {
+/**
+ * Returns `basename` in `outdir`, or with `_2`, `_3`... appended when another output of this
+ * run already went there. An entry left in `outdir` by an earlier run is replaced, as a tool's
+ * own outputs are.
+ */
+function freeName(outdir: string, basename: string, state: RelocateState): string {
   const usedTargets = new Set(state.moved.values());
   let candidate = path.join(outdir, basename);
-  for (let n = 2; usedTargets.has(candidate) || (await statKind(candidate)) !== undefined; n++) {
+  for (let n = 2; usedTargets.has(candidate); n++) {
     candidate = path.join(outdir, `${basename}_${n}`);
   }
   return candidate;

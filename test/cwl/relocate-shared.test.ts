@@ -202,3 +202,42 @@ steps:
     expect(await readdir(result.outdir)).toEqual(['blurb']);
   });
 });
+
+describe('relocateOutputs of entries outside the job folder', () => {
+  it('replaces what an earlier run left', async () => {
+    const jobDir = await scratch.folder('earlier/job');
+    const steps = await scratch.folder('earlier/steps');
+    const outdir = await scratch.folder('earlier/out');
+    await writeFile(path.join(outdir, 'x.txt'), 'from the earlier run\n');
+    await writeFile(path.join(steps, 'x.txt'), 'from this run\n');
+
+    const outputs = await relocateOutputs(
+      { x: fileOutput(path.join(steps, 'x.txt')) },
+      jobDir,
+      outdir,
+    );
+
+    expect(locationOf(outputs, 'x')).toBe(`file://${outdir}/x.txt`);
+    expect(await readFile(path.join(outdir, 'x.txt'), 'utf8')).toBe('from this run\n');
+    expect(await readdir(outdir)).toEqual(['x.txt']);
+  });
+
+  it('renames the second of two outputs with one name', async () => {
+    const jobDir = await scratch.folder('twice/job');
+    const outdir = await scratch.folder('twice/out');
+    const first = await scratch.folder('twice/a');
+    const second = await scratch.folder('twice/b');
+    await writeFile(path.join(first, 'x.txt'), 'a\n');
+    await writeFile(path.join(second, 'x.txt'), 'b\n');
+
+    const outputs = await relocateOutputs(
+      { a: fileOutput(path.join(first, 'x.txt')), b: fileOutput(path.join(second, 'x.txt')) },
+      jobDir,
+      outdir,
+    );
+
+    expect(locationOf(outputs, 'a')).toBe(`file://${outdir}/x.txt`);
+    expect(locationOf(outputs, 'b')).toBe(`file://${outdir}/x.txt_2`);
+    expect(await readFile(path.join(outdir, 'x.txt_2'), 'utf8')).toBe('b\n');
+  });
+});
