@@ -84,7 +84,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'gridType', kind: 'string', doc: 'grid type reported at registration (default: Local)' },
   { key: 'vo', kind: 'string', doc: 'virtual organisation (default: ctao)' },
   { key: 'cores', kind: 'integer', min: 1, doc: 'cores to use (default: probed)' },
-  { key: 'ramMb', kind: 'integer', min: 1, doc: 'memory to use, in MB (default: probed)' },
+  { key: 'ramMb', kind: 'integer', min: 1, doc: 'memory to use, in MiB (default: probed)' },
   {
     key: 'wallTime',
     kind: 'seconds',

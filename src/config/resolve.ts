@@ -375,13 +375,27 @@ export function formatRunHelp(): string {
     '  --config FILE                        YAML configuration file (env CTAO_PILOT_CONFIG)',
   ];
   for (const spec of OPTION_SPECS) {
-    const flag = SECRET_KEYS.has(spec.key) ? '(no flag)' : `--${toFlagName(spec.key)}`;
+    const flag = SECRET_KEYS.has(spec.key)
+      ? '(no flag)'
+      : `--${toFlagName(spec.key)}${valuePlaceholder(spec)}`;
     const left = `  ${flag}`.padEnd(38);
     lines.push(`${left} ${spec.doc}`);
     lines.push(`${''.padEnd(38)} file: ${toSnakeCase(spec.key)}, env: ${envName(spec)}`);
   }
   lines.push('', 'Exit codes:', ...EXIT_CODE_HELP, '');
   return lines.join('\n');
+}
+
+/** Returns the value a flag takes as the help shows it, such as ` S` for seconds. */
+function valuePlaceholder(spec: OptionSpec): string {
+  if (spec.kind === 'boolean') return '';
+  if (spec.kind === 'seconds') return ' S';
+  if (spec.kind === 'integer') return ' N';
+  if (spec.kind === 'list') return ' A,B';
+  if (spec.key.endsWith('File')) return ' FILE';
+  if (spec.key.endsWith('Dir')) return ' DIR';
+  if (spec.key.endsWith('Url')) return ' URL';
+  return ' TEXT';
 }
 
 /** Exit codes of `ctao-pilot run`, as listed by `--help`. */

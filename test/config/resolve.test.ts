@@ -110,4 +110,22 @@ describe('resolveConfig', () => {
     );
     expect(formatRunHelp()).toContain('CTAO_PILOT_SECRET');
   });
+
+  it('shows what each flag takes', () => {
+    const help = formatRunHelp();
+    for (const flag of [
+      '--service-url URL',
+      '--work-dir DIR',
+      '--cores N',
+      '--ram-mb N',
+      '--wall-time S',
+      '--tags A,B',
+      '--ca-file FILE',
+      '--log-level TEXT',
+    ]) {
+      expect(help).toContain(`  ${flag} `);
+    }
+    expect(help).toMatch(/ {2}--keep-job-dirs {2,}/);
+    expect(help).toContain('memory to use, in MiB');
+  });
 });
