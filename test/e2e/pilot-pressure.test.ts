@@ -124,10 +124,12 @@ describe('pilot signals', () => {
 
   it('leaves sooner on a second signal', async () => {
     service = await startReferenceService({ heartbeatInterval: 1 });
+    // A duration of its own, so that payloads of other test runs on this machine do not count.
+    const payload = `sleep ${40_000 + Math.floor(Math.random() * 10_000)}`;
     const stubborn = `
 cwlVersion: v1.2
 class: CommandLineTool
-baseCommand: [sh, -c, "trap '' TERM; sleep 4731"]
+baseCommand: [sh, -c, "trap '' TERM; ${payload}"]
 inputs: []
 outputs: []
 `;
@@ -139,7 +141,7 @@ outputs: []
     const target = service;
     await waitFor(() => target.getJob(id).minorStatus === 'Application');
     // The payload must be running (not only about to start) when the signals arrive.
-    for (let tries = 0; (await processesWith('sleep 4731')).length === 0; tries += 1) {
+    for (let tries = 0; (await processesWith(payload)).length === 0; tries += 1) {
       if (tries > 100) throw new Error('payload did not start');
       await sleep(100);
     }
@@ -153,7 +155,7 @@ outputs: []
     expect(run.exitCode).toBe(5);
     expect(Date.now() - signalledAt).toBeLessThan(15_000);
     expect(run.stderr).toMatch(/second signal/);
-    expect(await processesWith('sleep 4731')).toEqual([]);
+    expect(await processesWith(payload)).toEqual([]);
   });
 
   it('drains on the drain file and lets the job finish', async () => {
