@@ -166,7 +166,7 @@ export function selectRunner(process: CwlObject): ProcessRunner {
     if (name === 'DockerRequirement') {
       throw new CwlUnsupportedError(
         'CWL_UNSUPPORTED',
-        'DockerRequirement is not supported because no container engine is available. Move it under "hints" to run the tool on the host.',
+        'DockerRequirement is not supported: this engine runs tools on the host, never in a container. Move it under "hints" to run the tool on the host.',
       );
     }
     if (!SUPPORTED_REQUIREMENTS.has(name)) {

@@ -97,8 +97,7 @@ function waitForPayload(options: PayloadOptions, stdio: StdioEntry[]): Promise<P
     });
     child.once('error', (error: NodeJS.ErrnoException) => {
       stopper.dispose();
-      const reason = error.code ?? error.message;
-      const message = `cannot start ${JSON.stringify(command)}: ${reason}`;
+      const message = `cannot start ${JSON.stringify(command)}: ${describeStartError(error, options)}`;
       reject(new CwlExecutionError('CWL_COMMAND_NOT_STARTED', message, { cause: error }));
     });
     // 'close' waits for the standard streams as well, so output is complete when it fires.
@@ -110,6 +109,18 @@ function waitForPayload(options: PayloadOptions, stdio: StdioEntry[]): Promise<P
       resolve({ exitCode, timedOut: stopper.timedOut });
     });
   });
+}
+
+/** Describes why the payload could not start, naming the PATH searched for a missing program. */
+function describeStartError(error: NodeJS.ErrnoException, options: PayloadOptions): string {
+  const command = options.argv[0] ?? '';
+  if (error.code === 'ENOENT' && !command.includes('/')) {
+    const searched = options.env.PATH ?? '(not set)';
+    return `program not found on PATH (${searched}); install it or add its folder to PATH`;
+  }
+  if (error.code === 'ENOENT') return 'no such file; check the path';
+  if (error.code === 'EACCES') return 'permission denied; check that the file is executable';
+  return error.code ?? error.message;
 }
 
 /**

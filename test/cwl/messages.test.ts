@@ -264,6 +264,35 @@ describe('unreadable file', () => {
   });
 });
 
+describe('programs that cannot start', () => {
+  it('names a program missing from PATH', async () => {
+    const tool = await scratch.write(
+      'no-program.cwl',
+      'cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: no-such-program-here\ninputs: []\noutputs: []\n',
+    );
+    const result = exec(tool, 'empty.yml');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'cannot start "no-such-program-here": program not found on PATH (',
+    );
+    expect(result.stderr).toContain('install it or add its folder to PATH');
+  });
+
+  it('names a program path that does not exist', async () => {
+    const tool = await scratch.write(
+      'no-file.cwl',
+      'cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: /no/such/program\ninputs: []\noutputs: []\n',
+    );
+    const result = exec(tool, 'empty.yml');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'cannot start "/no/such/program": no such file; check the path',
+    );
+  });
+});
+
 describe('output and temporary folders', () => {
   it('names a file given as output folder', async () => {
     const file = await scratch.write('plain-file', '');
