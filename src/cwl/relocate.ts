@@ -111,14 +111,17 @@ async function relocatePath(
 
   const relative = path.relative(state.jobDir, source);
   const underJob = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
-  const target = underJob
+  const wanted = underJob
     ? path.join(state.outdir, path.dirname(relative), basename)
     : freeName(state.outdir, basename, state);
+  const info = await lstat(current);
+  const isFolder =
+    info.isDirectory() || (await stat(current).catch(() => undefined))?.isDirectory() === true;
+  const target = isFolder ? wanted : await besideFullFolder(wanted, state);
 
   // A path through a symbolic link to a staged input folder names the input itself. A link
   // that the tool made may be relative. So only real entries of the scratch folder are moved,
   // and everything else is copied with its links resolved.
-  const info = await lstat(current);
   const realFolder = await realpath(path.dirname(current)).catch(() => '');
   const movable = !renamed && !info.isSymbolicLink() && isInside(realFolder, state.realScratchDir);
 
@@ -175,6 +178,26 @@ function freeName(outdir: string, basename: string, state: RelocateState): strin
     candidate = path.join(outdir, `${basename}_${n}`);
   }
   return candidate;
+}
+
+/**
+ * Returns where a File output wanted at `wanted` goes: there, or when a folder with content
+ * that this run did not put there is in the way, the first of `wanted_2`, `wanted_3`... that is
+ * not. A file or an empty folder is replaced, but a file never replaces a folder's content.
+ */
+async function besideFullFolder(wanted: string, state: RelocateState): Promise<string> {
+  const usedTargets = new Set(state.moved.values());
+  if (usedTargets.has(wanted) || !(await isFullFolder(wanted))) return wanted;
+  for (let n = 2; ; n++) {
+    const candidate = `${wanted}_${n}`;
+    if (!usedTargets.has(candidate) && !(await isFullFolder(candidate))) return candidate;
+  }
+}
+
+async function isFullFolder(candidate: string): Promise<boolean> {
+  const info = await lstat(candidate).catch(() => undefined);
+  if (info === undefined || !info.isDirectory()) return false;
+  return (await readdir(candidate)).length > 0;
 }
 
 /** Error codes of a rename whose target exists and is in the way. */

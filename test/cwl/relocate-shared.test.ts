@@ -241,3 +241,39 @@ describe('relocateOutputs of entries outside the job folder', () => {
     expect(await readFile(path.join(outdir, 'x.txt_2'), 'utf8')).toBe('b\n');
   });
 });
+
+describe('relocateOutputs onto a folder with content', () => {
+  it('keeps the folder and picks a numbered name', async () => {
+    const jobDir = await scratch.folder('full/job');
+    const outdir = await scratch.folder('full/out');
+    await mkdir(path.join(outdir, 'out.txt'));
+    await writeFile(path.join(outdir, 'out.txt', 'data'), 'precious\n');
+    await writeFile(path.join(jobDir, 'out.txt'), 'output\n');
+
+    const outputs = await relocateOutputs(
+      { o: fileOutput(path.join(jobDir, 'out.txt')) },
+      jobDir,
+      outdir,
+    );
+
+    expect(locationOf(outputs, 'o')).toBe(`file://${outdir}/out.txt_2`);
+    expect(await readFile(path.join(outdir, 'out.txt', 'data'), 'utf8')).toBe('precious\n');
+    expect(await readFile(path.join(outdir, 'out.txt_2'), 'utf8')).toBe('output\n');
+  });
+
+  it('replaces an empty folder', async () => {
+    const jobDir = await scratch.folder('empty/job');
+    const outdir = await scratch.folder('empty/out');
+    await mkdir(path.join(outdir, 'out.txt'));
+    await writeFile(path.join(jobDir, 'out.txt'), 'output\n');
+
+    const outputs = await relocateOutputs(
+      { o: fileOutput(path.join(jobDir, 'out.txt')) },
+      jobDir,
+      outdir,
+    );
+
+    expect(locationOf(outputs, 'o')).toBe(`file://${outdir}/out.txt`);
+    expect(await readFile(path.join(outdir, 'out.txt'), 'utf8')).toBe('output\n');
+  });
+});
