@@ -28,7 +28,7 @@ Options:
   --tmpdir-prefix DIR   folder for temporary and staging folders (default: the system one)
   --quiet               print only errors on standard error, without the progress display
   --debug               log the engine's steps on standard error
-  --parallel            run independent Workflow jobs at the same time (default: one at a time)
+  --parallel            run independent steps and scatter jobs at once (default: one at a time)
   -h, --help            print this help
 
 Exit codes: 0 success, 1 failed run or invalid document or input, 2 bad usage,
