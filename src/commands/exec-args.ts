@@ -46,14 +46,13 @@ export function parseExecArgs(argv: string[]): { values: ExecFlags; positionals:
       if (placeholder !== undefined) {
         const value = inline ?? argv[index + 1];
         if (value === undefined || (inline === undefined && value.startsWith('-'))) {
-          throw new ExecUsageError(
-            `option --${name} needs a value, as in --${name} ${placeholder}`,
-          );
+          throw new ExecUsageError(`missing value for --${name}, as in --${name} ${placeholder}`);
         }
         if (inline === undefined) index += 1;
         values[name] = value;
       } else if (FLAG_OPTIONS.has(name)) {
-        if (inline !== undefined) throw new ExecUsageError(`option --${name} takes no value`);
+        if (inline !== undefined)
+          throw new ExecUsageError(`invalid ${argument}: --${name} takes no value`);
         values[name] = true;
       } else {
         throw new ExecUsageError(`unknown option --${name}`);

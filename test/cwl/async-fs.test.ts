@@ -41,10 +41,10 @@ describe.each(['thread pool', 'blocking'])('async-fs, %s', (mode) => {
   });
 
   it('makes and removes folders', async () => {
-    const made = await asyncFs.mkdtemp(path.join(dir, 'tmp-'));
-    await asyncFs.mkdir(path.join(made, 'a', 'b'), { recursive: true });
-    expect(await asyncFs.readdir(made)).toEqual(['a']);
-    await asyncFs.rm(made, { recursive: true });
-    await expect(asyncFs.lstat(made)).rejects.toMatchObject({ code: 'ENOENT' });
+    const tempDir = await asyncFs.mkdtemp(path.join(dir, 'tmp-'));
+    await asyncFs.mkdir(path.join(tempDir, 'a', 'b'), { recursive: true });
+    expect(await asyncFs.readdir(tempDir)).toEqual(['a']);
+    await asyncFs.rm(tempDir, { recursive: true });
+    await expect(asyncFs.lstat(tempDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

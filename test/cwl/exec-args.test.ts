@@ -28,10 +28,10 @@ describe('parseExecArgs', () => {
     [['--bogus'], 'unknown option --bogus'],
     [['--bogus=3'], 'unknown option --bogus'],
     [['-hz'], 'unknown option -z'],
-    [['--quiet=yes'], 'option --quiet takes no value'],
-    [['--outdir'], 'option --outdir needs a value, as in --outdir DIR'],
-    [['--outdir', '--quiet'], 'option --outdir needs a value, as in --outdir DIR'],
-    [['--tmpdir-prefix'], 'option --tmpdir-prefix needs a value, as in --tmpdir-prefix DIR'],
+    [['--quiet=yes'], 'invalid --quiet=yes: --quiet takes no value'],
+    [['--outdir'], 'missing value for --outdir, as in --outdir DIR'],
+    [['--outdir', '--quiet'], 'missing value for --outdir, as in --outdir DIR'],
+    [['--tmpdir-prefix'], 'missing value for --tmpdir-prefix, as in --tmpdir-prefix DIR'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseExecArgs(argv)).toThrow(ExecUsageError);
     expect(() => parseExecArgs(argv)).toThrow(message);
