@@ -21,6 +21,7 @@
  */
 import path from 'node:path';
 import { Script } from 'node:vm';
+import { CODE_PARTS_KEY } from '../src/code-parts.js';
 import { openCodeCache } from './code-cache.js';
 
 /** Where the build put one program comment, and how its text is stored. */
@@ -61,9 +62,9 @@ const holder = command === 'exec' ? ctaoPilotExecProgram : ctaoPilotFullProgram;
 const { source, lineOffset } = readProgram(file, body, holder);
 const cache = openCodeCache(body.id, command);
 const script = new Script(source, { filename: file, lineOffset, cachedData: cache.data });
-// The program adds the parts it uses here (src/code-parts.ts reads the same key).
+// The program adds the parts it uses to this set.
 const usedParts = new Set<string>();
-(globalThis as Record<symbol, unknown>)[Symbol.for('ctao-pilot.code-parts')] = usedParts;
+(globalThis as Record<symbol, unknown>)[CODE_PARTS_KEY] = usedParts;
 cache.saveOnExit(script, usedParts);
 
 const program = script.runInThisContext() as ProgramFunction;

@@ -52,7 +52,7 @@ function folderFlag(flag: string, text: string | undefined): string | undefined 
   try {
     isFolder = statSync(text).isDirectory();
   } catch {
-    throw new Error(`invalid --${flag} "${text}": no such folder`);
+    throw new Error(`invalid --${flag} "${text}": folder not found`);
   }
   if (!isFolder) throw new Error(`invalid --${flag} "${text}": a file, expected a folder`);
   return text;

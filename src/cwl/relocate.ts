@@ -111,13 +111,13 @@ async function relocatePath(
 
   const relative = path.relative(state.jobDir, source);
   const underJob = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
-  const wanted = underJob
+  const preferred = underJob
     ? path.join(state.outdir, path.dirname(relative), basename)
     : freeName(state.outdir, basename, state);
   const info = await lstat(current);
   const isFolder =
     info.isDirectory() || (await stat(current).catch(() => undefined))?.isDirectory() === true;
-  const target = isFolder ? wanted : await besideFullFolder(wanted, state);
+  const target = isFolder ? preferred : await besideFullFolder(preferred, state);
 
   // A path through a symbolic link to a staged input folder names the input itself. A link
   // that the tool made may be relative. So only real entries of the scratch folder are moved,
@@ -181,15 +181,15 @@ function freeName(outdir: string, basename: string, state: RelocateState): strin
 }
 
 /**
- * Returns where a File output wanted at `wanted` goes: there, or when a folder with content
- * that this run did not put there is in the way, the first of `wanted_2`, `wanted_3`... that is
- * not. A file or an empty folder is replaced, but a file never replaces a folder's content.
+ * Returns where a File output goes when `preferred` is its place: there, unless a folder with
+ * content that this run did not put there is in the way. Then the first free `preferred_2`,
+ * `preferred_3`... is taken, so that a file never replaces a folder's content.
  */
-async function besideFullFolder(wanted: string, state: RelocateState): Promise<string> {
+async function besideFullFolder(preferred: string, state: RelocateState): Promise<string> {
   const usedTargets = new Set(state.moved.values());
-  if (usedTargets.has(wanted) || !(await isFullFolder(wanted))) return wanted;
+  if (usedTargets.has(preferred) || !(await isFullFolder(preferred))) return preferred;
   for (let n = 2; ; n++) {
-    const candidate = `${wanted}_${n}`;
+    const candidate = `${preferred}_${n}`;
     if (!usedTargets.has(candidate) && !(await isFullFolder(candidate))) return candidate;
   }
 }

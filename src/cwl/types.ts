@@ -25,7 +25,7 @@ export interface TypeCheckOptions {
   schemaDefs?: Map<string, unknown>;
   /** Path of the value in messages, such as `inputs.reads`. Default: `value`. */
   path?: string;
-  /** Where the value comes from, which the message tells the user to change. */
+  /** Where the value comes from, so that an error message names what to change. */
   source?: 'input object' | 'default';
 }
 

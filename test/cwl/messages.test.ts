@@ -265,31 +265,19 @@ describe('unreadable file', () => {
 });
 
 describe('programs that cannot start', () => {
-  it('names a program missing from PATH', async () => {
+  it.each([
+    ['no-such-program-here', 'program not found on PATH (', 'install it or add its folder to PATH'],
+    ['/no/such/program', 'no such file; check the path', 'no such file'],
+  ])('names why %s cannot start', async (program, reason, advice) => {
     const tool = await scratch.write(
-      'no-program.cwl',
-      'cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: no-such-program-here\ninputs: []\noutputs: []\n',
+      `start-${path.basename(program)}.cwl`,
+      `cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: ${program}\ninputs: []\noutputs: []\n`,
     );
     const result = exec(tool, 'empty.yml');
 
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(
-      'cannot start "no-such-program-here": program not found on PATH (',
-    );
-    expect(result.stderr).toContain('install it or add its folder to PATH');
-  });
-
-  it('names a program path that does not exist', async () => {
-    const tool = await scratch.write(
-      'no-file.cwl',
-      'cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: /no/such/program\ninputs: []\noutputs: []\n',
-    );
-    const result = exec(tool, 'empty.yml');
-
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain(
-      'cannot start "/no/such/program": no such file; check the path',
-    );
+    expect(result.stderr).toContain(`cannot start "${program}": ${reason}`);
+    expect(result.stderr).toContain(advice);
   });
 });
 

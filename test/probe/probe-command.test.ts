@@ -83,7 +83,7 @@ describe('probe command', () => {
     const missing = join(await makeScratch(), 'missing');
     const result = await probe(['--work-dir', missing]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`invalid --work-dir "${missing}": no such folder`);
+    expect(result.stderr).toContain(`invalid --work-dir "${missing}": folder not found`);
   });
 
   it('rejects a file as work folder', async () => {
